@@ -1,0 +1,130 @@
+"""Turn an input file into batches of numbered records, without a Python loop per line.
+
+A batch is an Arrow table `(line bigint, raw binary)` whose `raw` buffers point straight
+into the bytes read from disk (zero-copy). Decoding, JSON parsing and every check per
+record happen afterwards inside DuckDB. Two layouts are understood:
+
+* JSON lines (one record per line; a Vault file audit device writes this);
+* concatenated pretty-printed JSON objects (as `jq` prints them), split where a line
+  starts with `{` in the first column; `line` is then the object's first line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+import numpy as np
+import pyarrow as pa
+
+CHUNK_BYTES = 16 << 20  # read size; a batch holds this much text
+MAX_LINE_BYTES = 16 << 20  # a longer line is quarantined, not loaded
+EXCERPT_BYTES = 1024
+PRETTY_MAX_BYTES = 256 << 20  # pretty-printed files are read whole
+
+
+def is_gzip(path: Path) -> bool:
+    with open(path, "rb") as probe:
+        return probe.read(2) == b"\x1f\x8b"
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """Open a file for reading, decompressing gzip by its magic bytes (not its name)."""
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+def empty_batch() -> pa.Table:
+    return pa.table({"line": pa.array([], pa.int64()), "raw": pa.array([], pa.large_binary())})
+
+
+def head(path: Path, size: int = 1 << 16) -> bytes:
+    """The first bytes of a file, decompressed."""
+    with open_binary(path) as fh:
+        return fh.read(size)
+
+
+def looks_pretty_printed(sample: bytes) -> bool:
+    """True when the first record spans several lines (its first line is not whole JSON)."""
+    first = sample.lstrip().split(b"\n", 1)[0].strip()
+    return first.startswith(b"{") and not first.endswith(b"}")
+
+
+@dataclass
+class Oversized:
+    """Lines too long to hand to the parser; quarantined by the caller."""
+
+    lines: list[tuple[int, int, bytes]] = field(default_factory=list)  # (line, bytes, excerpt)
+
+
+def _batch(body: bytes, first_line: int) -> tuple[pa.Table, int]:
+    """Arrow table of the lines in `body` (which ends with a newline), numbered from first_line."""
+    buf = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    offsets = np.empty(len(ends) + 1, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:] = ends + 1  # each element keeps its newline; SQL trims it
+    raw = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(body)]
+    )
+    lines = pa.array(np.arange(first_line, first_line + len(ends), dtype=np.int64))
+    return pa.table({"line": lines, "raw": raw}), len(ends)
+
+
+def iter_line_batches(stream: BinaryIO, oversized: Oversized, *, chunk_bytes: int = CHUNK_BYTES,
+                      max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[pa.Table, int]]:
+    """Yield (batch, bytes consumed) for a JSON-lines stream.
+
+    A line longer than max_line_bytes is never held whole: its first KB is kept for the
+    quarantine and the rest is read past.
+    """
+    next_line = 1
+    carry = b""
+    skip: list | None = None  # [line, bytes, excerpt] of an oversized line being read past
+    while data := stream.read(chunk_bytes):
+        if skip is not None:
+            nl = data.find(b"\n")
+            skip[1] += len(data) if nl < 0 else nl
+            if nl < 0:
+                continue
+            oversized.lines.append(tuple(skip))
+            skip, data = None, data[nl + 1:]
+            next_line += 1
+        buf = carry + data if carry else data
+        cut = buf.rfind(b"\n")
+        if cut < 0:
+            if len(buf) > max_line_bytes:
+                skip, carry = [next_line, len(buf), buf[:EXCERPT_BYTES]], b""
+            else:
+                carry = buf
+            continue
+        body, carry = buf[: cut + 1], buf[cut + 1:]
+        table, count = _batch(body, next_line)
+        next_line += count
+        yield table, len(data)
+    if skip is not None:
+        oversized.lines.append(tuple(skip))
+    elif carry:
+        table, _ = _batch(carry + b"\n", next_line)
+        yield table, 0
+
+
+_OBJECT_START = re.compile(rb"\n(?=\{)")
+
+
+def iter_pretty_batches(stream: BinaryIO) -> Iterator[tuple[pa.Table, int]]:
+    """Yield one batch holding every object of a concatenated pretty-printed JSON file."""
+    data = stream.read(PRETTY_MAX_BYTES + 1)
+    if len(data) > PRETTY_MAX_BYTES:
+        from .errors import VaultlabError
+
+        raise VaultlabError(
+            "pretty-printed JSON files over 256 MB are not supported; convert with `jq -c . FILE`"
+        )
+    parts = _OBJECT_START.split(data)
+    starts = np.cumsum([1] + [p.count(b"\n") + 1 for p in parts[:-1]], dtype=np.int64)
+    raw = pa.array([p.replace(b"\n", b" ") for p in parts], type=pa.large_binary())
+    table = pa.table({"line": pa.array(starts), "raw": raw})
+    yield table, len(data)

@@ -1,0 +1,94 @@
+"""All DDL of the warehouse, as numbered migrations applied in order.
+
+A migration is never edited once released: add a new one. `schema_version` records
+which have run, so an older warehouse is brought up to date when it is opened.
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        create sequence file_ids start 1;
+
+        -- the ingest ledger: one row per input file loaded
+        create table ingest_files (
+            file_id        integer primary key,
+            path           varchar not null,
+            sha256         varchar not null,
+            bytes          bigint not null,
+            format         varchar not null,
+            lines_read     bigint not null,   -- records read: non-blank lines (objects in pretty-printed JSON)
+            events_loaded  bigint not null,   -- records now in the warehouse (a request and its response are two)
+            duplicates     bigint not null,   -- records already in the warehouse, or repeated within the file
+            quarantined    bigint not null,   -- records not loaded, each with a row in quarantine
+            events_created bigint not null,   -- new rows in events (a request/response pair makes one)
+            raw_values     bigint not null,   -- plain-text values where HMACs belong (log_raw=true)
+            log_raw        boolean not null,
+            started_at     timestamptz not null,
+            finished_at    timestamptz not null
+        );
+
+        create table quarantine (
+            file_id  integer not null,
+            line     bigint not null,
+            reason   varchar not null,
+            excerpt  varchar           -- the first 1 KB of the line
+        );
+
+        -- one row per audit event; a Vault request joined with its response
+        create table event_store (
+            event_id         varchar not null,
+            source           varchar not null,
+            ts               timestamptz,
+            actor            varchar,
+            actor_name       varchar,
+            actor_type       varchar,
+            auth_method      varchar,
+            token_id         varchar,   -- HMAC of the token accessor (else of the token)
+            token_ttl_s      bigint,    -- TTL of the token a login or token creation issued
+            policies         varchar[],
+            action           varchar,
+            category         varchar,
+            resource         varchar,
+            mount            varchar,
+            src_ip           varchar,
+            user_agent       varchar,
+            outcome          varchar,
+            error            varchar,
+            file_id          integer,
+            line             bigint,
+            -- beyond the contract
+            path             varchar,
+            namespace        varchar,
+            request_id       varchar,
+            entity_id        varchar,
+            token_type       varchar,
+            client_token     varchar,   -- HMAC of the client token
+            issued_token_id  varchar,   -- HMAC of the accessor a login or token creation issued
+            auth_token_ttl_s bigint,    -- TTL of the token that made the request
+            auth_metadata    json,      -- identity metadata (role, email, ...): never secret values
+            request_keys     varchar[], -- field names of request.data
+            response_keys    varchar[], -- field names of response.data
+            data_hmacs       varchar[], -- HMAC'd values of request/response data, for leak search
+            raw_values       integer,   -- plain-text values seen (and not stored) in data
+            has_request      boolean,
+            has_response     boolean,
+            response_file_id integer,
+            response_line    bigint,
+            request_hash     uhugeint,  -- md5 of the request record, for duplicate detection
+            response_hash    uhugeint
+        );
+
+        create view events as
+        select event_id, source, ts, actor, actor_name, actor_type, auth_method, token_id,
+               token_ttl_s, policies, action, category, resource, mount, src_ip, user_agent,
+               outcome, error, file_id, line, path, namespace, request_id, entity_id, token_type,
+               client_token, issued_token_id, auth_token_ttl_s, auth_metadata, request_keys,
+               response_keys, data_hmacs, raw_values, has_request, has_response,
+               response_file_id, response_line
+        from event_store;
+        """,
+    ),
+]
+
+LATEST = MIGRATIONS[-1][0]

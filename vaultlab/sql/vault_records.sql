@@ -1,0 +1,182 @@
+-- Vault file audit device: one batch of numbered records -> one normalised row per record.
+-- Input: the registered Arrow batch `batch(line, raw)`; parameters $max_line_bytes.
+-- Output: the columns of event_store, plus line-level bookkeeping (reason, excerpt,
+-- rec_hash, kind). A row with a non-null `reason` is quarantined, never loaded.
+-- Values of request.data / response.data never leave this query: only their keys, the
+-- HMACs among them, and a count of plain-text values (a log_raw=true device).
+with decoded as (
+    select line, raw, trim(try(decode(raw)), chr(9) || chr(10) || chr(13) || ' ') as txt
+    from batch
+),
+parsed as (
+    select line, raw, txt,
+        case when octet_length(raw) <= $max_line_bytes then try(json_transform(txt, '{
+            "time": "VARCHAR", "type": "VARCHAR", "error": "VARCHAR",
+            "auth": {"client_token": "VARCHAR", "accessor": "VARCHAR", "display_name": "VARCHAR",
+                     "policies": ["VARCHAR"], "token_policies": ["VARCHAR"], "metadata": "JSON",
+                     "entity_id": "VARCHAR", "token_type": "VARCHAR", "token_ttl": "BIGINT"},
+            "request": {"id": "VARCHAR", "operation": "VARCHAR", "mount_point": "VARCHAR",
+                        "mount_type": "VARCHAR", "client_token": "VARCHAR",
+                        "client_token_accessor": "VARCHAR", "path": "VARCHAR",
+                        "namespace": {"id": "VARCHAR", "path": "VARCHAR"},
+                        "data": "JSON", "remote_address": "VARCHAR", "headers": "JSON"},
+            "response": {"mount_point": "VARCHAR", "mount_type": "VARCHAR", "data": "JSON",
+                         "auth": {"client_token": "VARCHAR", "accessor": "VARCHAR",
+                                  "display_name": "VARCHAR", "policies": ["VARCHAR"],
+                                  "token_policies": ["VARCHAR"], "metadata": "JSON",
+                                  "entity_id": "VARCHAR", "token_type": "VARCHAR",
+                                  "token_ttl": "BIGINT"}}}')) end as e
+    from decoded
+    where txt is null or txt <> ''
+),
+checked as (
+    select *,
+        case
+            when txt is null then 'invalid UTF-8'
+            when octet_length(raw) > $max_line_bytes then 'line longer than the limit of ' || $max_line_bytes || ' bytes'
+            when e is null then 'not valid JSON (truncated or malformed)'
+            when e.type is null then
+                case when json_type(txt) <> 'OBJECT' then 'not a JSON object' else 'no "type" field' end
+            when e.type not in ('request', 'response', 'kmip-request', 'kmip-response')
+                then 'unknown record type "' || left(e.type, 40) || '"'
+            when try_cast(e.time as timestamptz) is null then 'no valid "time" field'
+        end as reason
+    from parsed
+),
+base as (
+    select line, txt, reason,
+        case when reason is not null then left(coalesce(txt, raw::varchar), 1024) end as excerpt,
+        e,
+        case when e.type like '%request' then 'request' else 'response' end as kind,
+        nullif(e.request.id, '') as request_id,
+        e.request.path as path,
+        lower(e.request.operation) as op,
+        coalesce(nullif(e.request.mount_type, ''), nullif(e.response.mount_type, '')) as mount_type,
+        coalesce(nullif(e.request.mount_point, ''), nullif(e.response.mount_point, '')) as mount_point,
+        nullif(trim(e.request.namespace.path, '/'), '') as ns_path,
+        nullif(coalesce(e.error, ''), '') as err
+    from checked
+),
+shaped as (
+    select *,
+        path like 'auth/%' and (path like 'auth/%/login' or path like 'auth/%/login/%'
+            or path like 'auth/%/oidc/callback' or path like 'auth/%/jwt/callback') as is_login,
+        coalesce(mount_point,
+                 case when path like 'auth/%' then 'auth/' || split_part(path, '/', 2) || '/'
+                      else split_part(path, '/', 1) || '/' end) as mount
+    from base
+),
+kv as (
+    select *,
+        -- the part of the path below its mount, and the KV v2 operation segment in it
+        case when starts_with(path, mount) then substr(path, length(mount) + 1) end as rel,
+        (mount_type is null or mount_type in ('kv', 'generic'))
+            and not regexp_matches(path, '^(sys|auth|identity|cubbyhole)/') as maybe_kv
+    from shaped
+),
+kv2 as (
+    select *,
+        case when maybe_kv then regexp_extract(rel, '^(data|metadata|delete|destroy|undelete|subkeys)/', 1) end as kv_op,
+        case when is_login and e.response.auth is not null then e.response.auth else e.auth end as ident
+    from kv
+),
+who as (
+    select *,
+        nullif(ident.display_name, '') as display_name,
+        nullif(ident.entity_id, '') as entity,
+        case when is_login then regexp_extract(path, '^auth/[^/]+/login/([^/]+)$', 1) end as login_name,
+        case
+            when is_login then coalesce(nullif(mount_type, ''), split_part(path, '/', 2))
+            when ident.display_name = 'root' then 'token'
+            else regexp_extract(ident.display_name, '^([A-Za-z0-9_]+)(-|$)', 1)
+        end as method_guess,
+        coalesce(ident.policies, ident.token_policies) as pols
+    from kv2
+),
+method as (
+    select *,
+        case when method_guess in ('oidc', 'jwt', 'userpass', 'ldap', 'github', 'okta', 'radius',
+                                   'saml', 'approle', 'kubernetes', 'aws', 'gcp', 'azure', 'cert',
+                                   'token', 'kerberos', 'alicloud', 'oci', 'cf')
+             then method_guess
+             when display_name is not null or login_name <> '' then 'unknown' end as auth_method
+    from who
+),
+leaves as (
+    select *,
+        case when e.type like 'kmip%' then []
+             else list_filter(
+                    list_concat(coalesce(json_extract(e.request.data, '$..*'), []),
+                                coalesce(json_extract(e.response.data, '$..*'), [])),
+                    lambda x: json_type(x) = 'VARCHAR') end as strings
+    from method
+)
+select
+    line, reason, excerpt, md5_number(txt) as rec_hash, kind,
+    coalesce(request_id, md5(txt)) as event_id,
+    'vault' as source,
+    try_cast(e.time as timestamptz) as ts,
+    coalesce(entity, display_name, nullif(login_name, ''),
+             nullif(e.auth.accessor, ''), nullif(e.request.client_token_accessor, ''),
+             nullif(e.auth.client_token, ''), nullif(e.request.client_token, '')) as actor,
+    coalesce(display_name, nullif(login_name, '')) as actor_name,
+    case when list_contains(pols, 'root') or display_name = 'root' then 'root'
+         when auth_method in ('oidc', 'userpass', 'ldap', 'github', 'okta', 'radius', 'saml') then 'human'
+         when auth_method in ('approle', 'kubernetes', 'aws', 'gcp', 'azure', 'jwt', 'cert') then 'service'
+         else 'unknown' end as actor_type,
+    auth_method,
+    case when is_login then nullif(e.response.auth.accessor, '')
+         else coalesce(nullif(e.auth.accessor, ''), nullif(e.request.client_token_accessor, ''),
+                       nullif(e.auth.client_token, ''), nullif(e.request.client_token, '')) end as token_id,
+    case when is_login or path like 'auth/token/create%' then e.response.auth.token_ttl end as token_ttl_s,
+    pols as policies,
+    coalesce(op, e.type) as action,
+    case
+        when e.type like 'kmip%' or op = 'help' then 'other'
+        when path like 'auth/token/create%' then 'token.create'
+        when path like 'auth/token/revoke%' then 'token.revoke'
+        when path like 'auth/token/%' then 'token.other'
+        when is_login then 'auth.login'
+        when regexp_matches(path, '^sys/(policy|policies/[a-z]+)/.') then
+            case when op in ('create', 'update', 'delete', 'patch') then 'policy.change' else 'sys.other' end
+        when path like 'sys/audit/%' and op in ('create', 'update', 'delete') then 'audit.change'
+        when regexp_matches(path, '^(sys|auth|identity)/') then 'sys.other'
+        when kv_op in ('delete', 'destroy') then 'secret.delete'
+        when kv_op = 'undelete' then 'secret.write'
+        when kv_op in ('metadata', 'subkeys') and op in ('read', 'list') then 'secret.list'
+        when kv_op = 'metadata' and op = 'delete' then 'secret.delete'
+        when op = 'read' then 'secret.read'
+        when op = 'list' then 'secret.list'
+        when op in ('create', 'update', 'patch') then 'secret.write'
+        when op = 'delete' then 'secret.delete'
+        else 'other'
+    end as category,
+    case when ns_path is not null then ns_path || '/' else '' end ||
+        case when kv_op <> '' then mount || substr(rel, length(kv_op) + 2) else path end as resource,
+    mount,
+    case when e.request.remote_address like '[%' then regexp_extract(e.request.remote_address, '^\[([^\]]*)\]', 1)
+         when regexp_matches(e.request.remote_address, '^[0-9.]+:[0-9]+$') then split_part(e.request.remote_address, ':', 1)
+         else nullif(e.request.remote_address, '') end as src_ip,
+    coalesce(json_extract_string(e.request.headers, '$."user-agent"[0]'),
+             json_extract_string(e.request.headers, '$."User-Agent"[0]')) as user_agent,
+    case when err is null then 'ok' when err ilike '%permission denied%' then 'denied' else 'error' end as outcome,
+    err as error,
+    path,
+    coalesce(ns_path, nullif(e.request.namespace.id, '')) as namespace,
+    request_id,
+    entity as entity_id,
+    nullif(ident.token_type, '') as token_type,
+    coalesce(nullif(e.auth.client_token, ''), nullif(e.request.client_token, '')) as client_token,
+    case when is_login or path like 'auth/token/create%' then nullif(e.response.auth.accessor, '') end as issued_token_id,
+    e.auth.token_ttl as auth_token_ttl_s,
+    ident.metadata as auth_metadata,
+    case when json_type(e.request.data) = 'OBJECT' then json_keys(e.request.data) end as request_keys,
+    case when json_type(e.response.data) = 'OBJECT' then
+        list_concat(json_keys(e.response.data),
+                    case when json_type(e.response.data, '$.data') = 'OBJECT'
+                         then list_transform(json_keys(e.response.data, '$.data'), lambda k: 'data.' || k) end)
+    end as response_keys,
+    list_transform(list_filter(strings, lambda x: starts_with(x, '"hmac-sha256:')), lambda x: trim(x, '"')) as data_hmacs,
+    len(list_filter(strings, lambda x: not starts_with(x, '"hmac-sha256:')
+                                 and not regexp_matches(x, '^"\d{4}-\d\d-\d\dT'))) as raw_values
+from leaves

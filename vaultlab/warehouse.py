@@ -1,0 +1,125 @@
+"""The warehouse: one DuckDB file, owned by one `Warehouse` object."""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from .errors import VaultlabError
+from .schema import LATEST, MIGRATIONS
+
+DEFAULT_DB = "vaultlab.duckdb"
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("VAULTLAB_DB") or DEFAULT_DB)
+
+
+def _explain_open_error(path: Path, err: duckdb.Error) -> VaultlabError:
+    text = str(err)
+    if "lock" in text.lower():
+        pid = re.search(r"PID (\d+)", text)
+        holder = f" (process {pid.group(1)})" if pid else ""
+        return VaultlabError(
+            f"the warehouse {path} is in use by another vaultlab or DuckDB process{holder}; "
+            "wait for it to finish, or pass --db to use another file"
+        )
+    if "not a valid DuckDB database" in text or "Invalid Input" in text:
+        return VaultlabError(f"{path} is not a vaultlab warehouse (not a DuckDB file); pass --db with another path")
+    return VaultlabError(f"cannot open the warehouse {path}: {text.splitlines()[0]}")
+
+
+class Warehouse:
+    """Owns the DuckDB connection: opens it, migrates the schema, hands out cursors.
+
+    Driver errors are re-raised as `VaultlabError` with a message that says what to do.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False,
+                 memory_limit: str | None = None):
+        self.path = Path(path) if path else default_db_path()
+        if read_only and not self.path.exists():
+            raise VaultlabError(f"no warehouse at {self.path}; run `vaultlab ingest` first or pass --db")
+        config = {"memory_limit": memory_limit or os.environ.get("VAULTLAB_MEMORY_LIMIT", "1GB")}
+        old_umask = os.umask(0o077)  # the warehouse and its WAL: owner-only
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        except duckdb.Error as err:
+            raise _explain_open_error(self.path, err) from None
+        finally:
+            os.umask(old_umask)
+        if not read_only:
+            self.path.chmod(0o600)
+            self._migrate()
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> "Warehouse":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- schema ------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        con = self._con
+        con.execute("create table if not exists schema_version (version integer, applied_at timestamptz)")
+        current = con.execute("select coalesce(max(version), 0) from schema_version").fetchall()[0][0]
+        if current > LATEST:
+            raise VaultlabError(
+                f"{self.path} was written by a newer vaultlab (schema {current} > {LATEST}); upgrade vaultlab"
+            )
+        for version, ddl in MIGRATIONS:
+            if version <= current:
+                continue
+            with self.transaction() as cur:
+                cur.execute(ddl)
+                cur.execute("insert into schema_version values (?, now())", [version])
+
+    @property
+    def schema_version(self) -> int:
+        return self._con.execute("select max(version) from schema_version").fetchall()[0][0]
+
+    # -- access ------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for one operation; closed by the caller (or use it in a `with`)."""
+        return self._con.cursor()
+
+    @contextmanager
+    def transaction(self):
+        """A cursor inside one transaction: committed on success, rolled back on any error."""
+        cur = self._con.cursor()
+        cur.execute("begin transaction")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("rollback")
+            cur.close()
+            raise
+        cur.execute("commit")
+        cur.close()
+
+    def sql(self, query: str, params: list | dict | None = None):
+        """Run one read query and return it as a polars DataFrame."""
+        with self.cursor() as cur:
+            try:
+                return pl.from_arrow(cur.execute(query, params).to_arrow_table())
+            except duckdb.Error as err:
+                raise VaultlabError(f"query failed: {str(err).splitlines()[0]}") from None
+
+    def query(self, query: str, params: list | dict | None = None) -> tuple[list[str], list[tuple]]:
+        """Run one query and return (column names, rows) as plain Python values."""
+        with self.cursor() as cur:
+            try:
+                res = cur.execute(query, params)
+                cols = [d[0] for d in res.description] if res.description else []
+                return cols, res.fetchall()
+            except duckdb.Error as err:
+                raise VaultlabError(f"query failed: {str(err).splitlines()[0]}") from None
