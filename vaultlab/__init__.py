@@ -1,7 +1,7 @@
 """vaultlab: compliance analytics for secrets management over a DuckDB warehouse."""
 
 from .errors import VaultlabError
-from .ingest import ingest
+from .ingestion import ingest
 from .warehouse import Warehouse
 
 __version__ = "0.1.0"

@@ -5,20 +5,6 @@ order), including a lone half already in the warehouse from an earlier file: it 
 out, paired, and put back as one event. Records without a request id stand alone.
 """
 
-# How each event_store column is taken from a request record (R) and a response record (S).
-REQUEST_FIRST = ["ts", "file_id", "line", "error", "request_keys"]
-RESPONSE_ONLY = {
-    "response_file_id": "max(file_id) filter (where kind = 'response')",
-    "response_line": "max(line) filter (where kind = 'response')",
-    "request_hash": "max(rec_hash) filter (where kind = 'request')",
-    "response_hash": "max(rec_hash) filter (where kind = 'response')",
-    "has_request": "bool_or(kind = 'request')",
-    "has_response": "bool_or(kind = 'response')",
-    "outcome": "case when bool_or(outcome = 'denied') then 'denied' "
-               "when bool_or(outcome = 'error') then 'error' else 'ok' end",
-    "data_hmacs": "list_sort(list_distinct(flatten(list(data_hmacs))))",
-    "raw_values": "max(raw_values)",
-}
 EVENT_COLUMNS = [
     "event_id", "source", "ts", "actor", "actor_name", "actor_type", "auth_method", "token_id",
     "token_ttl_s", "policies", "action", "category", "resource", "mount", "src_ip", "user_agent",
@@ -27,31 +13,53 @@ EVENT_COLUMNS = [
     "request_keys", "response_keys", "data_hmacs", "raw_values", "has_request", "has_response",
     "response_file_id", "response_line", "request_hash", "response_hash",
 ]
-# columns a staged record carries (event columns that describe one record, plus bookkeeping)
-RECORD_COLUMNS = [c for c in EVENT_COLUMNS if c not in RESPONSE_ONLY or c in ("outcome", "data_hmacs", "raw_values")]
+# How an event column is made from its request record `r` and response record `s`:
+# by default the response's value, else the request's; these take the request's first,
+# and the rest are computed.
+REQUEST_FIRST = {"ts", "file_id", "line", "error", "request_keys"}
+COMPUTED = {
+    "response_file_id": "s.file_id",
+    "response_line": "s.line",
+    "request_hash": "r.rec_hash",
+    "response_hash": "s.rec_hash",
+    "has_request": "r.kind is not null",
+    "has_response": "s.kind is not null",
+    "outcome": "case when 'denied' in (r.outcome, s.outcome) then 'denied' "
+               "when 'error' in (r.outcome, s.outcome) then 'error' else 'ok' end",
+    "data_hmacs": "list_sort(list_distinct(list_concat(r.data_hmacs, s.data_hmacs)))",
+    "raw_values": "greatest(r.raw_values, s.raw_values)",
+}
+# the columns a staged record carries
+RECORD_COLUMNS = [c for c in EVENT_COLUMNS if c not in COMPUTED or c in ("outcome", "data_hmacs", "raw_values")]
 
 
 def _merge(column: str) -> str:
-    if column in RESPONSE_ONLY:
-        return f"{RESPONSE_ONLY[column]} as {column}"
-    first, second = ("request", "response") if column in REQUEST_FIRST else ("response", "request")
-    return (f"coalesce(max({column}) filter (where kind = '{first}'), "
-            f"max({column}) filter (where kind = '{second}')) as {column}")
+    if column in COMPUTED:
+        return f"{COMPUTED[column]} as {column}"
+    first, second = ("r", "s") if column in REQUEST_FIRST else ("s", "r")
+    return f"coalesce({first}.{column}, {second}.{column}) as {column}"
 
 
-# Stage -> `fresh`: the records of this file not seen before (in the warehouse or earlier
-# in the same file). Parameters: $file_id, $ts_min/$ts_max (bounds the duplicate search).
+# Stage -> `fresh`: the records of this file not seen before, in the warehouse or earlier
+# in the same file. Parameters: $file_id, and $ts_min/$ts_max, which bound the search.
 SELECT_FRESH = f"""
 create temp table fresh as
-select {', '.join(c for c in RECORD_COLUMNS if c != 'file_id')}, $file_id::integer as file_id, rec_hash, kind
+with repeated as (  -- a record that occurs more than once in the file: keep its first line
+    select rec_hash, min(line) as first_line from stage where reason is null
+    group by rec_hash having count(*) > 1
+),
+known as (
+    select h from (select request_hash as h, ts from event_store
+                   union all select response_hash, ts from event_store)
+    where h is not null and ts between $ts_min::timestamptz - interval 1 day
+                                   and $ts_max::timestamptz + interval 1 day
+)
+select {', '.join(c for c in RECORD_COLUMNS if c != 'file_id')}, $file_id::integer as file_id, rec_hash, kind,
+       coalesce(request_id, event_id) as pair_key
 from stage s
 where reason is null
-  and rec_hash not in (
-      select h from (select request_hash as h, ts from event_store
-                     union all select response_hash, ts from event_store)
-      where h is not null and ts between $ts_min::timestamptz - interval 1 day
-                                     and $ts_max::timestamptz + interval 1 day)
-qualify row_number() over (partition by rec_hash order by line) = 1
+  and rec_hash not in (select h from known)
+  and not exists (select 1 from repeated d where d.rec_hash = s.rec_hash and s.line > d.first_line)
 """
 
 # A lone half of a pair, loaded from an earlier file, whose other half is in this file.
@@ -64,17 +72,28 @@ PULL_LONE_HALVES = f"""
 insert into fresh by name
 select {', '.join(RECORD_COLUMNS)},
        coalesce(request_hash, response_hash) as rec_hash,
-       case when has_request then 'request' else 'response' end as kind
+       case when has_request then 'request' else 'response' end as kind,
+       coalesce(request_id, event_id) as pair_key
 {_LONE_HALVES}
 """
 DELETE_LONE_HALVES = "delete " + _LONE_HALVES
 
+# The n-th request of a pair key meets its n-th response. Numbering is only needed where a
+# key repeats (rare: a request forwarded between nodes), so other records skip the window.
 INSERT_EVENTS = f"""
 insert into event_store ({', '.join(EVENT_COLUMNS)})
+with repeats as (
+    select pair_key from fresh group by pair_key, kind having count(*) > 1
+),
+numbered as (
+    select *, 1 as pair_no from fresh where pair_key not in (select pair_key from repeats)
+    union all
+    select *, row_number() over (partition by pair_key, kind order by ts, file_id, line) as pair_no
+    from fresh where pair_key in (select pair_key from repeats)
+)
 select {', '.join(_merge(c) for c in EVENT_COLUMNS)}
-from (select *, row_number() over (partition by coalesce(request_id, event_id), kind
-                                   order by ts, file_id, line) as pair_no
-      from fresh)
-group by coalesce(request_id, event_id), pair_no
+from (select * from numbered where kind = 'request') r
+full outer join (select * from numbered where kind = 'response') s
+  on r.pair_key = s.pair_key and r.pair_no = s.pair_no
 order by ts
 """

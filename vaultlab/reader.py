@@ -23,6 +23,7 @@ import pyarrow as pa
 CHUNK_BYTES = 16 << 20  # read size; a batch holds this much text
 MAX_LINE_BYTES = 16 << 20  # a longer line is quarantined, not loaded
 EXCERPT_BYTES = 1024
+ROWS_PER_BATCH = 4096
 PRETTY_MAX_BYTES = 256 << 20  # pretty-printed files are read whole
 
 
@@ -70,7 +71,9 @@ def _batch(body: bytes, first_line: int) -> tuple[pa.Table, int]:
         pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(body)]
     )
     lines = pa.array(np.arange(first_line, first_line + len(ends), dtype=np.int64))
-    return pa.table({"line": lines, "raw": raw}), len(ends)
+    table = pa.table({"line": lines, "raw": raw})
+    # several record batches, so that DuckDB parses them on all cores
+    return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH)), len(ends)
 
 
 def iter_line_batches(stream: BinaryIO, oversized: Oversized, *, chunk_bytes: int = CHUNK_BYTES,

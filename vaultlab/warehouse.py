@@ -53,7 +53,9 @@ class Warehouse:
             raise _explain_open_error(self.path, err) from None
         finally:
             os.umask(old_umask)
-        if not read_only:
+        if read_only:
+            self._check_schema()
+        else:
             self.path.chmod(0o600)
             self._migrate()
 
@@ -82,6 +84,17 @@ class Warehouse:
             with self.transaction() as cur:
                 cur.execute(ddl)
                 cur.execute("insert into schema_version values (?, now())", [version])
+
+    def _check_schema(self) -> None:
+        try:
+            version = self.schema_version
+        except duckdb.Error:
+            version = None
+        if version != LATEST:
+            raise VaultlabError(
+                f"{self.path} is not an up-to-date vaultlab warehouse (schema {version}, expected {LATEST}); "
+                "run `vaultlab ingest` on it once to upgrade it"
+            )
 
     @property
     def schema_version(self) -> int:
