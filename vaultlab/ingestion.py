@@ -75,19 +75,14 @@ def sniff(path: Path) -> str:
     sample = reader.head(path)
     if not sample.strip():
         raise VaultlabError(f"{path} is empty")
+    pieces = (reader.split_objects(sample) if reader.looks_pretty_printed(sample)
+              else sample.splitlines())
     records = []
-    if reader.looks_pretty_printed(sample):
+    for piece in pieces[:50]:
         try:
-            text = sample.decode("utf-8", "replace")
-            records.append(json.JSONDecoder().raw_decode(text[text.index("{"):])[0])
+            records.append(json.loads(piece))
         except ValueError:
-            pass
-    else:
-        for line in sample.splitlines()[:50]:
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                continue
+            continue
     for record in records:
         if isinstance(record, dict):
             for name, module in FORMATS.items():

@@ -117,6 +117,11 @@ def iter_line_batches(stream: BinaryIO, oversized: Oversized, *, chunk_bytes: in
 _OBJECT_START = re.compile(rb"\n(?=\{)")
 
 
+def split_objects(data: bytes) -> list[bytes]:
+    """Split concatenated pretty-printed objects where a line starts with `{`."""
+    return _OBJECT_START.split(data)
+
+
 def iter_pretty_batches(stream: BinaryIO) -> Iterator[tuple[pa.Table, int]]:
     """Yield one batch holding every object of a concatenated pretty-printed JSON file."""
     data = stream.read(PRETTY_MAX_BYTES + 1)
@@ -126,7 +131,7 @@ def iter_pretty_batches(stream: BinaryIO) -> Iterator[tuple[pa.Table, int]]:
         raise VaultlabError(
             "pretty-printed JSON files over 256 MB are not supported; convert with `jq -c . FILE`"
         )
-    parts = _OBJECT_START.split(data)
+    parts = split_objects(data)
     starts = np.cumsum([1] + [p.count(b"\n") + 1 for p in parts[:-1]], dtype=np.int64)
     raw = pa.array([p.replace(b"\n", b" ") for p in parts], type=pa.large_binary())
     table = pa.table({"line": pa.array(starts), "raw": raw})

@@ -281,7 +281,11 @@ def synthesize(out_dir: str | Path, *, lines: int = 4000, seed: int = 7, start: 
     answers = Answers(seed=seed, start=t0.isoformat(), end=t_end.isoformat())
     answers.planted = planted_answers + [{"finding": "audit_gap", "gap_start": gap[0].isoformat(),
                                           "gap_end": gap[1].isoformat(), "hours": 9}]
-    background_pairs = max(0, (lines - 2 * len(planted)) // 2)
+    if lines < 2 * len(planted):
+        from .errors import VaultlabError
+
+        raise VaultlabError(f"--lines must be at least {2 * len(planted)}: the planted findings alone take that many")
+    background_pairs = lines // 2 - len(planted)  # records come in request/response pairs
     step = (days * 86400 - 9 * 3600) / max(background_pairs, 1)
     with open(out / "vault_audit.log", "w", encoding="utf-8") as fh:
         w = _Writer(fh, rng, answers)

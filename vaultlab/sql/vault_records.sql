@@ -27,7 +27,7 @@ parsed as (
                                   "entity_id": "VARCHAR", "token_type": "VARCHAR",
                                   "token_ttl": "BIGINT"}}}')) end as e
     from decoded
-    where octet_length(raw) > 2 or txt is null or trim(txt) <> ''  -- blank lines are not records
+    where octet_length(raw) > 2 or txt is null or trim(txt, chr(9) || chr(10) || chr(13) || ' ') <> ''  -- blank lines are not records
 ),
 checked as (
     select *,
@@ -45,7 +45,10 @@ checked as (
 ),
 base as (
     select line, raw, txt, reason,
-        case when reason is not null then left(coalesce(txt, raw::varchar), 1024) end as excerpt,
+        -- a bad line's first KB, cut at its first "data" key: a log_raw device writes secret
+        -- values there, and a line that cannot be parsed cannot be redacted field by field
+        case when reason is not null then left(regexp_replace(rtrim(coalesce(txt, raw::varchar), chr(10) || chr(13)),
+                                                             '"data"\s*:.*$', '"data":<cut>', 's'), 1024) end as excerpt,
         e,
         case when e.type like '%request' then 'request' else 'response' end as kind,
         nullif(e.request.id, '') as request_id,

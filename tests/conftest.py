@@ -1,0 +1,51 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vaultlab import Warehouse
+from vaultlab.synth import synthesize
+
+ROOT = Path(__file__).resolve().parent.parent
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+@pytest.fixture
+def realdata() -> Path:
+    if not REALDATA.is_dir():
+        pytest.skip(f"real captures not present at {REALDATA}")
+    return REALDATA
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "test.duckdb"
+
+
+@pytest.fixture
+def warehouse(db_path):
+    with Warehouse(db_path) as wh:
+        yield wh
+
+
+@pytest.fixture(scope="session")
+def synth_small(tmp_path_factory):
+    """A small synthetic month with planted findings (and its answers)."""
+    out = tmp_path_factory.mktemp("synth")
+    synthesize(out, lines=6000, seed=11)
+    return out, json.loads((out / "answers.json").read_text())
+
+
+def run_cli(*args: str, db: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the real `vaultlab` command in a subprocess."""
+    cmd = [sys.executable, "-m", "vaultlab"] + (["--db", str(db)] if db else []) + list(args)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, input=input, timeout=300)
+
+
+def rows(wh: Warehouse, query: str, params=None) -> list[dict]:
+    cols, data = wh.query(query, params)
+    return [dict(zip(cols, r)) for r in data]
