@@ -16,8 +16,8 @@ _BASE: list[bytes] = []
 def base_lines() -> list[bytes]:
     if not _BASE:
         out = Path(tempfile.mkdtemp())
-        synthesize(out, lines=120, seed=5)
-        _BASE.extend((out / "vault_audit.log").read_bytes().splitlines(keepends=True))
+        synthesize(out, lines=700, seed=5)
+        _BASE.extend((out / "vault_audit.log").read_bytes().splitlines(keepends=True)[:120])
     return _BASE
 
 
