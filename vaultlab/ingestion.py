@@ -19,10 +19,12 @@ import duckdb
 
 from . import reader
 from .errors import VaultlabError
-from .pairing import DELETE_LONE_HALVES, INSERT_EVENTS, PULL_LONE_HALVES, SELECT_FRESH
+from .pairing import COUNT_FRESH, DELETE_LONE_HALVES, INSERT_EVENTS, PULL_LONE_HALVES, SELECT_SKIPPED
 from .progress import Progress
 from .sources import FORMATS
 from .warehouse import Warehouse
+
+SEGMENT_LINES = 500_000  # records parsed before a segment is paired and loaded
 
 
 @dataclass
@@ -124,8 +126,7 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
         with wh.transaction() as cur:
             file_id = cur.execute("select nextval('file_ids')").fetchall()[0][0]
             result.file_id = file_id
-            oversized = _stage(cur, path, fmt, file_id, size, max_line_bytes, progress)
-            _load_staged(cur, file_id, oversized, result)
+            _load(cur, path, fmt, file_id, size, max_line_bytes, progress, result)
             result.seconds = (datetime.now(timezone.utc) - started).total_seconds()
             cur.execute(
                 "insert into ingest_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
@@ -133,7 +134,6 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
                  result.duplicates, result.quarantined, result.events_created, result.raw_values,
                  result.raw_values > 0, started],
             )
-            cur.execute("drop table stage; drop table fresh")
     except duckdb.Error as err:
         raise VaultlabError(f"loading {path} failed and was rolled back: {str(err).splitlines()[0]}") from None
     except OSError as err:
@@ -141,53 +141,65 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
     return result
 
 
-def _stage(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: int,
-           progress: bool | None) -> int:
-    """Parse every record of the file into the temp table `stage` (bad ones with a reason).
+def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: int,
+          progress: bool | None, result: FileResult) -> None:
+    """Parse the file batch by batch into `stage`; every SEGMENT_LINES records, load the segment.
 
-    Returns the number of lines too long to parse, which go straight to the quarantine.
+    Segments keep memory flat however large the file: a pair split between two segments is
+    joined up like one split between two files.
     """
-    records_sql = FORMATS[fmt].RECORDS_SQL
-    params = {"max_line_bytes": max_line_bytes}
+    params = {"max_line_bytes": max_line_bytes, "file_id": file_id}
+    stage_sql = f"select *, $file_id::integer as file_id from ({FORMATS[fmt].RECORDS_SQL})"
     oversized = reader.Oversized()
-    cur.register("batch", reader.empty_batch())
-    cur.execute("create temp table stage as " + records_sql, params)
+    staged = 0
     bar = Progress(path.name, None if reader.is_gzip(path) else size, progress)
     try:
         with reader.open_binary(path) as stream:
             batches = (reader.iter_pretty_batches(stream) if reader.looks_pretty_printed(reader.head(path))
                        else reader.iter_line_batches(stream, oversized, max_line_bytes=max_line_bytes))
             for batch, nbytes in batches:
-                cur.register("batch", batch)
-                cur.execute("insert into stage " + records_sql, params)
+                _stage_batch(cur, batch, stage_sql, params, first=staged == 0)
+                staged += batch.num_rows
+                if staged >= SEGMENT_LINES:
+                    _load_segment(cur, file_id, result)
+                    staged = 0
                 bar.advance(nbytes, batch.num_rows)
+        if staged:
+            _load_segment(cur, file_id, result)
     finally:
-        cur.unregister("batch")
         bar.close()
     for line, nbytes, excerpt in oversized.lines:
         cur.execute("insert into quarantine values (?, ?, ?, ?)",
                     [file_id, line, f"line of {nbytes} bytes is longer than the limit of {max_line_bytes}",
                      excerpt.decode("utf-8", "replace")])
-    return len(oversized.lines)
+    result.lines_read += len(oversized.lines)
+    result.quarantined += len(oversized.lines)
+    cur.execute("drop table if exists stage; drop table if exists skipped")
 
 
-def _load_staged(cur, file_id: int, oversized: int, result: FileResult) -> None:
-    """Quarantine the bad records, drop duplicates, pair the rest into events."""
-    cur.execute("""
-        insert into quarantine select $file_id, line, reason, excerpt from stage where reason is not null
-    """, {"file_id": file_id})
+def _stage_batch(cur, batch, stage_sql: str, params: dict, *, first: bool) -> None:
+    # `batch` is found by DuckDB's replacement scan of this frame's locals; unlike
+    # register(), that does not keep every batch alive until the transaction ends
+    verb = "create or replace temp table stage as " if first else "insert into stage "
+    cur.execute(verb + stage_sql, params)
+
+
+def _load_segment(cur, file_id: int, result: FileResult) -> None:
+    """Quarantine the segment's bad records, skip duplicates, pair the rest into events."""
+    params = {"file_id": file_id}
+    cur.execute("insert into quarantine select file_id, line, reason, excerpt from stage where reason is not null")
     staged, bad, ts_min, ts_max = cur.execute("""
         select count(*), count(reason), min(ts) filter (where reason is null), max(ts) filter (where reason is null)
         from stage
     """).fetchall()[0]
-    cur.execute(SELECT_FRESH, {"file_id": file_id, "ts_min": ts_min, "ts_max": ts_max})
-    fresh, raw_values = cur.execute("select count(*), coalesce(sum(raw_values), 0) from fresh").fetchall()[0]
-    pulled = cur.execute(PULL_LONE_HALVES).fetchall()[0][0]
-    cur.execute(DELETE_LONE_HALVES)
-    created = cur.execute(INSERT_EVENTS).fetchall()[0][0]
-    result.lines_read = staged + oversized
-    result.quarantined = bad + oversized
-    result.events_loaded = fresh
-    result.duplicates = staged - bad - fresh
-    result.events_created = created - pulled
-    result.raw_values = raw_values
+    cur.execute(SELECT_SKIPPED, {"ts_min": ts_min, "ts_max": ts_max})
+    fresh, raw_values = cur.execute(COUNT_FRESH, params).fetchall()[0]
+    pulled = cur.execute(PULL_LONE_HALVES, params).fetchall()[0][0]
+    cur.execute(DELETE_LONE_HALVES, params)
+    created = cur.execute(INSERT_EVENTS, params).fetchall()[0][0]
+    result.lines_read += staged
+    result.quarantined += bad
+    result.events_loaded += fresh
+    result.duplicates += staged - bad - fresh
+    result.events_created += created - pulled
+    result.raw_values += raw_values

@@ -40,11 +40,20 @@ def _merge(column: str) -> str:
     return f"coalesce({first}.{column}, {second}.{column}) as {column}"
 
 
-# Stage -> `fresh`: the records of this file not seen before, in the warehouse or earlier
-# in the same file. Parameters: $file_id, and $ts_min/$ts_max, which bound the search.
-SELECT_FRESH = f"""
-create temp table fresh as
-with repeated as (  -- a record that occurs more than once in the file: keep its first line
+# The records of the current segment to load: good ones, minus those in `skipped`, plus
+# lone halves pulled back from the warehouse (they carry another file_id).
+_FRESH = """
+fresh as (
+    select * from stage
+    where reason is null and (file_id <> $file_id or line not in (select line from skipped))
+)
+"""
+
+# Lines of this segment already in the warehouse (from an earlier file, or earlier in this
+# one), or repeating an earlier line of the segment. $ts_min/$ts_max bound the search.
+SELECT_SKIPPED = """
+create or replace temp table skipped as
+with repeated as (
     select rec_hash, min(line) as first_line from stage where reason is null
     group by rec_hash having count(*) > 1
 ),
@@ -54,26 +63,23 @@ known as (
     where h is not null and ts between $ts_min::timestamptz - interval 1 day
                                    and $ts_max::timestamptz + interval 1 day
 )
-select {', '.join(c for c in RECORD_COLUMNS if c != 'file_id')}, $file_id::integer as file_id, rec_hash, kind,
-       coalesce(request_id, event_id) as pair_key
-from stage s
+select line from stage s
 where reason is null
-  and rec_hash not in (select h from known)
-  and not exists (select 1 from repeated d where d.rec_hash = s.rec_hash and s.line > d.first_line)
+  and (rec_hash in (select h from known)
+       or exists (select 1 from repeated d where d.rec_hash = s.rec_hash and s.line > d.first_line))
 """
 
-# A lone half of a pair, loaded from an earlier file, whose other half is in this file.
-_LONE_HALVES = """
+# A lone half of a pair, loaded earlier, whose other half is in this segment.
+_LONE_HALVES = f"""
 from event_store
 where not (has_request and has_response)
-  and request_id in (select request_id from fresh where request_id is not null)
+  and request_id in (with {_FRESH} select request_id from fresh where request_id is not null)
 """
 PULL_LONE_HALVES = f"""
-insert into fresh by name
+insert into stage by name
 select {', '.join(RECORD_COLUMNS)},
        coalesce(request_hash, response_hash) as rec_hash,
-       case when has_request then 'request' else 'response' end as kind,
-       coalesce(request_id, event_id) as pair_key
+       case when has_request then 'request' else 'response' end as kind
 {_LONE_HALVES}
 """
 DELETE_LONE_HALVES = "delete " + _LONE_HALVES
@@ -82,18 +88,24 @@ DELETE_LONE_HALVES = "delete " + _LONE_HALVES
 # key repeats (rare: a request forwarded between nodes), so other records skip the window.
 INSERT_EVENTS = f"""
 insert into event_store ({', '.join(EVENT_COLUMNS)})
-with repeats as (
-    select pair_key from fresh group by pair_key, kind having count(*) > 1
+with {_FRESH},
+keyed as (select *, coalesce(request_id, event_id) as pair_key from fresh),
+repeats as (
+    select pair_key from keyed group by pair_key, kind having count(*) > 1
 ),
 numbered as (
-    select *, 1 as pair_no from fresh where pair_key not in (select pair_key from repeats)
+    select *, 1 as pair_no from keyed where pair_key not in (select pair_key from repeats)
     union all
     select *, row_number() over (partition by pair_key, kind order by ts, file_id, line) as pair_no
-    from fresh where pair_key in (select pair_key from repeats)
+    from keyed where pair_key in (select pair_key from repeats)
 )
 select {', '.join(_merge(c) for c in EVENT_COLUMNS)}
 from (select * from numbered where kind = 'request') r
 full outer join (select * from numbered where kind = 'response') s
   on r.pair_key = s.pair_key and r.pair_no = s.pair_no
 order by ts
+"""
+
+COUNT_FRESH = f"""
+with {_FRESH} select count(*), coalesce(sum(raw_values), 0) from fresh
 """

@@ -48,9 +48,12 @@ def head(path: Path, size: int = 1 << 16) -> bytes:
 
 
 def looks_pretty_printed(sample: bytes) -> bool:
-    """True when the first record spans several lines (its first line is not whole JSON)."""
-    first = sample.lstrip().split(b"\n", 1)[0].strip()
-    return first.startswith(b"{") and not first.endswith(b"}")
+    """True when the first record is an object spread over lines, as jq prints it.
+
+    Such a file starts with a line holding `{` alone; a JSON-lines file whose first line
+    is merely truncated does not.
+    """
+    return sample.lstrip().split(b"\n", 1)[0].strip() == b"{"
 
 
 @dataclass
