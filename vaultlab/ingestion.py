@@ -19,7 +19,8 @@ import duckdb
 
 from . import reader
 from .errors import VaultlabError
-from .pairing import COUNT_FRESH, DELETE_LONE_HALVES, INSERT_EVENTS, PULL_LONE_HALVES, SELECT_SKIPPED
+from .pairing import (COUNT_FRESH, COUNT_REPEATED_KEYS, DELETE_LONE_HALVES, INSERT_EVENTS, INSERT_EVENTS_NUMBERED,
+                      PULL_LONE_HALVES, SELECT_SKIPPED)
 from .progress import Progress
 from .sources import FORMATS
 from .warehouse import Warehouse
@@ -196,7 +197,8 @@ def _load_segment(cur, file_id: int, result: FileResult) -> None:
     fresh, raw_values = cur.execute(COUNT_FRESH, params).fetchall()[0]
     pulled = cur.execute(PULL_LONE_HALVES, params).fetchall()[0][0]
     cur.execute(DELETE_LONE_HALVES, params)
-    created = cur.execute(INSERT_EVENTS, params).fetchall()[0][0]
+    repeated = cur.execute(COUNT_REPEATED_KEYS, params).fetchall()[0][0]
+    created = cur.execute(INSERT_EVENTS_NUMBERED if repeated else INSERT_EVENTS, params).fetchall()[0][0]
     result.lines_read += staged
     result.quarantined += bad
     result.events_loaded += fresh

@@ -14,7 +14,8 @@ EVENT_COLUMNS = [
     "response_file_id", "response_line", "request_hash", "response_hash",
 ]
 # How an event column is made from its request record `r` and response record `s`:
-# by default the response's value, else the request's; these take the request's first,
+# by default the response's value, else the request's (a Vault response record repeats
+# its request, so its data HMACs include the request's); these take the request's first,
 # and the rest are computed.
 REQUEST_FIRST = {"ts", "file_id", "line", "error", "request_keys"}
 COMPUTED = {
@@ -26,11 +27,10 @@ COMPUTED = {
     "has_response": "s.kind is not null",
     "outcome": "case when 'denied' in (r.outcome, s.outcome) then 'denied' "
                "when 'error' in (r.outcome, s.outcome) then 'error' else 'ok' end",
-    "data_hmacs": "list_sort(list_distinct(list_concat(r.data_hmacs, s.data_hmacs)))",
     "raw_values": "greatest(r.raw_values, s.raw_values)",
 }
 # the columns a staged record carries
-RECORD_COLUMNS = [c for c in EVENT_COLUMNS if c not in COMPUTED or c in ("outcome", "data_hmacs", "raw_values")]
+RECORD_COLUMNS = [c for c in EVENT_COLUMNS if c not in COMPUTED or c in ("outcome", "raw_values")]
 
 
 def _merge(column: str) -> str:
@@ -84,27 +84,31 @@ select {', '.join(RECORD_COLUMNS)},
 """
 DELETE_LONE_HALVES = "delete " + _LONE_HALVES
 
-# The n-th request of a pair key meets its n-th response. Numbering is only needed where a
-# key repeats (rare: a request forwarded between nodes), so other records skip the window.
-INSERT_EVENTS = f"""
+# Pair keys that occur more than once per kind (rare: a request forwarded between nodes).
+COUNT_REPEATED_KEYS = f"""
+with {_FRESH}
+select count(*) from (select 1 from fresh group by coalesce(request_id, event_id), kind having count(*) > 1)
+"""
+
+
+def _insert_events(numbering: str) -> str:
+    return f"""
 insert into event_store ({', '.join(EVENT_COLUMNS)})
 with {_FRESH},
 keyed as (select *, coalesce(request_id, event_id) as pair_key from fresh),
-repeats as (
-    select pair_key from keyed group by pair_key, kind having count(*) > 1
-),
-numbered as (
-    select *, 1 as pair_no from keyed where pair_key not in (select pair_key from repeats)
-    union all
-    select *, row_number() over (partition by pair_key, kind order by ts, file_id, line) as pair_no
-    from keyed where pair_key in (select pair_key from repeats)
-)
+numbered as ({numbering})
 select {', '.join(_merge(c) for c in EVENT_COLUMNS)}
 from (select * from numbered where kind = 'request') r
 full outer join (select * from numbered where kind = 'response') s
   on r.pair_key = s.pair_key and r.pair_no = s.pair_no
-order by ts
 """
+
+
+# The usual case: every pair key once per kind, so a request simply meets its response.
+INSERT_EVENTS = _insert_events("select *, 1 as pair_no from keyed")
+# Otherwise the n-th request of a key meets its n-th response, in time order.
+INSERT_EVENTS_NUMBERED = _insert_events(
+    "select *, row_number() over (partition by pair_key, kind order by ts, file_id, line) as pair_no from keyed")
 
 COUNT_FRESH = f"""
 with {_FRESH} select count(*), coalesce(sum(raw_values), 0) from fresh

@@ -14,6 +14,9 @@ from .errors import VaultlabError
 from .schema import LATEST, MIGRATIONS
 
 DEFAULT_DB = "vaultlab.duckdb"
+# DuckDB's working memory; it spills to disk beyond this. 512 MB keeps a 10M-line ingest
+# under 1 GB of RSS at a small cost in speed (see benchmarks/README.md).
+DEFAULT_MEMORY_LIMIT = "512MB"
 
 
 def default_db_path() -> Path:
@@ -45,7 +48,7 @@ class Warehouse:
         self.path = Path(path) if path else default_db_path()
         if read_only and not self.path.exists():
             raise VaultlabError(f"no warehouse at {self.path}; run `vaultlab ingest` first or pass --db")
-        config = {"memory_limit": memory_limit or os.environ.get("VAULTLAB_MEMORY_LIMIT", "1GB")}
+        config = {"memory_limit": memory_limit or os.environ.get("VAULTLAB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)}
         old_umask = os.umask(0o077)  # the warehouse and its WAL: owner-only
         try:
             self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
