@@ -80,3 +80,20 @@ def test_synth_and_demo(tmp_path):
     assert f"vault   {committed['events']}" in demo.stdout
     assert (tmp_path / "demo" / "vaultlab.duckdb").exists()
     assert oct((tmp_path / "demo" / "vaultlab.duckdb").stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_folder_skips_what_is_not_an_audit_log(db_path, synth_small, tmp_path):
+    out, answers = synth_small
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "vault_audit.log").write_bytes((out / "vault_audit.log").read_bytes())
+    (folder / "inventory.json").write_text('[{"name": "secret/prod/db"}]\n')
+    (folder / "empty.log").write_text("")
+    result = run_cli("ingest", str(folder), db=db_path)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0].rsplit("/", 1)[-1]: line for line in result.stdout.splitlines()[2:]}
+    assert "skipped: not a known audit log format" in lines["inventory.json"]
+    assert "skipped: empty file" in lines["empty.log"]
+    assert lines["vault_audit.log"].split()[2] == str(answers["records"])
+    named = run_cli("ingest", str(folder / "inventory.json"), db=db_path)
+    assert named.returncode == 2 and "cannot tell the format" in named.stderr

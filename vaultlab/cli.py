@@ -31,6 +31,8 @@ def cmd_ingest(args) -> int:
     for r in results:
         if r.already_loaded_as is not None:
             rows.append((r.path, r.format, "", "", "", "", f"already loaded (file {r.already_loaded_as})", ""))
+        elif r.skipped:
+            rows.append((r.path, r.format, "", "", "", "", f"skipped: {r.skipped}", ""))
         else:
             rows.append((r.path, r.format, r.lines_read, r.events_loaded, r.duplicates, r.quarantined,
                          r.events_created, round(r.seconds, 2)))
@@ -48,7 +50,7 @@ def cmd_ingest(args) -> int:
 def cmd_sql(args) -> int:
     with Warehouse(args.db, read_only=True) as wh:
         columns, rows = wh.query(args.query)
-    sys.stdout.write(output.render(columns, rows, args.format))
+    sys.stdout.write(output.render(columns, rows, args.format, max_cell=output.MAX_CELL))
     return 0
 
 

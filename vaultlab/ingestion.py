@@ -40,28 +40,34 @@ class FileResult:
     events_created: int = 0
     raw_values: int = 0
     already_loaded_as: int | None = None
+    skipped: str | None = None  # why a file was not read (empty, unknown format)
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def discover(paths: list[str]) -> list[Path]:
-    """Expand files, folders (recursively) and globs into a sorted list of files."""
-    found: list[Path] = []
+def discover(paths: list[str]) -> list[tuple[Path, bool]]:
+    """Expand files, folders (recursively) and globs into sorted (file, named) pairs.
+
+    `named` is true for a file given by its own path: if its format is unknown that is an
+    error, whereas a file found in a folder or by a glob is skipped with a note.
+    """
+    found: dict[Path, bool] = {}
     for given in paths:
         matches = glob.glob(given, recursive=True) if glob.has_magic(given) else [given]
         if not matches:
             raise VaultlabError(f"no file matches {given!r}")
         for match in map(Path, matches):
             if match.is_dir():
-                found.extend(p for p in sorted(match.rglob("*")) if p.is_file() and not p.name.startswith("."))
+                for p in sorted(match.rglob("*")):
+                    if p.is_file() and not p.name.startswith("."):
+                        found.setdefault(p.resolve(), False)
             elif match.is_file():
-                found.append(match)
+                found[match.resolve()] = found.get(match.resolve(), False) or not glob.has_magic(given)
             else:
                 raise VaultlabError(f"{given} does not exist; give a file, a folder or a glob")
-    unique = list(dict.fromkeys(p.resolve() for p in found))
-    return sorted(unique, key=_rotation_order)
+    return sorted(found.items(), key=lambda item: _rotation_order(item[0]))
 
 
 def _rotation_order(path: Path):
@@ -73,26 +79,21 @@ def _rotation_order(path: Path):
     return (str(path.parent), name, 0)
 
 
-def sniff(path: Path) -> str:
-    """The format of a file, from its first parseable record."""
+def sniff(path: Path) -> str | None:
+    """The format of a file, from its first parseable records; None if unknown."""
     sample = reader.head(path)
-    if not sample.strip():
-        raise VaultlabError(f"{path} is empty")
     pieces = (reader.split_objects(sample) if reader.looks_pretty_printed(sample)
               else sample.splitlines())
-    records = []
     for piece in pieces[:50]:
         try:
-            records.append(json.loads(piece))
+            record = json.loads(piece)
         except ValueError:
             continue
-    for record in records:
         if isinstance(record, dict):
             for name, module in FORMATS.items():
                 if module.recognises(record):
                     return name
-    known = ", ".join(FORMATS)
-    raise VaultlabError(f"cannot tell the format of {path}; if it is an audit log, pass --format ({known})")
+    return None
 
 
 def sha256_of(path: Path) -> str:
@@ -105,12 +106,26 @@ def sha256_of(path: Path) -> str:
 
 def ingest(wh: Warehouse, paths: list[str], *, fmt: str | None = None,
            progress: bool | None = None) -> list[FileResult]:
-    """Load every file under `paths`; returns one result per file, in load order."""
+    """Load every file under `paths`; returns one result per file, in load order.
+
+    Every file's format is settled before anything loads, so an unknown named file
+    stops the run before it changes the warehouse.
+    """
     if fmt is not None and fmt not in FORMATS:
         raise VaultlabError(f"unknown format {fmt!r}; known formats: {', '.join(FORMATS)}")
-    files = discover(paths)
-    formats = {path: fmt or sniff(path) for path in files}  # fail before loading anything
-    return [ingest_file(wh, path, formats[path], progress=progress) for path in files]
+    plan: list[tuple[Path, str | None, str | None]] = []  # (file, format, why skipped)
+    for path, named in discover(paths):
+        if path.stat().st_size == 0:
+            plan.append((path, fmt, "empty file"))
+            continue
+        found = fmt or sniff(path)
+        if found is None and named:
+            raise VaultlabError(f"cannot tell the format of {path}; if it is an audit log, "
+                                f"pass --format ({', '.join(FORMATS)})")
+        plan.append((path, found, None if found else "not a known audit log format"))
+    return [ingest_file(wh, path, found, progress=progress) if not why
+            else FileResult(path=str(path), format=found or "", file_id=None, skipped=why)
+            for path, found, why in plan]
 
 
 def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = None,

@@ -30,16 +30,17 @@ def _csv_cell(value) -> str:
     return plain if isinstance(plain, str) else json.dumps(plain)
 
 
-def _cell(value) -> str:
+def _cell(value, max_cell: int | None) -> str:
     if value is None:
         return ""
     plain = to_plain(value)
     text = plain if isinstance(plain, str) else json.dumps(plain)
     text = text.replace("\n", "\\n").replace("\t", "\\t")
-    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return text if max_cell is None or len(text) <= max_cell else text[: max_cell - 1] + "…"
 
 
-def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
+def render(columns: list[str], rows: list[tuple], fmt: str = "table", max_cell: int | None = None) -> str:
+    """The table format cuts cells longer than max_cell; CSV and JSON never cut."""
     if fmt == "json":
         return json.dumps([{c: to_plain(v) for c, v in zip(columns, row)} for row in rows], indent=2) + "\n"
     if fmt == "csv":
@@ -49,7 +50,7 @@ def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
         for row in rows:
             writer.writerow([_csv_cell(v) for v in row])
         return buf.getvalue()
-    cells = [[_cell(v) for v in row] for row in rows]
+    cells = [[_cell(v, max_cell) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()  # noqa: E731
     out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]

@@ -32,7 +32,7 @@ def _explain_open_error(path: Path, err: duckdb.Error) -> VaultlabError:
             f"the warehouse {path} is in use by another vaultlab or DuckDB process{holder}; "
             "wait for it to finish, or pass --db to use another file"
         )
-    if "not a valid DuckDB database" in text or "Invalid Input" in text:
+    if "not a valid DuckDB database" in text:
         return VaultlabError(f"{path} is not a vaultlab warehouse (not a DuckDB file); pass --db with another path")
     return VaultlabError(f"cannot open the warehouse {path}: {text.splitlines()[0]}")
 
@@ -56,6 +56,7 @@ class Warehouse:
             raise _explain_open_error(self.path, err) from None
         finally:
             os.umask(old_umask)
+        self._con.execute("set enable_progress_bar = false")  # ours is on stderr, when wanted
         if read_only:
             self._check_schema()
         else:
