@@ -147,6 +147,11 @@ def test_gzip_glob_and_pretty_printed(warehouse, synth_small, tmp_path):
     results = ingest(warehouse, [str(tmp_path / "*.gz"), str(tmp_path / "*.json")], progress=False)
     gz, pp = sorted(results, key=lambda r: not r.path.endswith(".gz"))
     assert (gz.lines_read, gz.events_loaded, gz.events_created) == (10, 10, 5)
+    import hashlib
+
+    gz_bytes = (tmp_path / "vault_audit.log.1.gz").read_bytes()
+    [ledger] = rows(warehouse, "select sha256, bytes from ingest_files where file_id = ?", [gz.file_id])
+    assert ledger == {"sha256": hashlib.sha256(gz_bytes).hexdigest(), "bytes": len(gz_bytes)}  # the file on disk
     assert (pp.lines_read, pp.events_loaded, pp.quarantined) == (10, 9, 1)
     [q] = rows(warehouse, "select * from quarantine")
     assert q["line"] == 1 and q["reason"].startswith("not valid JSON")
@@ -213,3 +218,21 @@ def test_a_second_writer_gets_a_clear_error(db_path, synth_small):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_growing_log_loads_only_what_is_new(warehouse, synth_small, tmp_path):
+    import hashlib
+
+    lines = _lines(synth_small, 60)
+    log = tmp_path / "vault_audit.log"
+    log.write_bytes(b"".join(lines[:20]) + lines[20][:50])  # the device is mid-write
+    [first] = ingest(warehouse, [str(log)], progress=False)
+    assert (first.lines_read, first.events_loaded, first.quarantined) == (21, 20, 1)
+    snapshot = log.read_bytes()
+    log.write_bytes(b"".join(lines))
+    [second] = ingest(warehouse, [str(log)], progress=False)
+    assert (second.lines_read, second.events_loaded, second.duplicates, second.quarantined) == (60, 40, 20, 0)
+    ledger = rows(warehouse, "select sha256, bytes from ingest_files order by file_id")
+    assert ledger[0] == {"sha256": hashlib.sha256(snapshot).hexdigest(), "bytes": len(snapshot)}
+    assert ledger[1] == {"sha256": hashlib.sha256(log.read_bytes()).hexdigest(), "bytes": log.stat().st_size}
+    assert _event_keys(warehouse) and all(k[3] and k[4] for k in _event_keys(warehouse))

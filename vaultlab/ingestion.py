@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -142,7 +141,7 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
         with wh.transaction() as cur:
             file_id = cur.execute("select nextval('file_ids')").fetchall()[0][0]
             result.file_id = file_id
-            _load(cur, path, fmt, file_id, size, max_line_bytes, progress, result)
+            sha, size = _load(cur, path, fmt, file_id, size, max_line_bytes, progress, result)
             result.seconds = (datetime.now(timezone.utc) - started).total_seconds()
             cur.execute(
                 "insert into ingest_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
@@ -158,11 +157,11 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
 
 
 def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: int,
-          progress: bool | None, result: FileResult) -> None:
+          progress: bool | None, result: FileResult) -> tuple[str, int]:
     """Parse the file batch by batch into `stage`; every SEGMENT_LINES records, load the segment.
 
     Segments keep memory flat however large the file: a pair split between two segments is
-    joined up like one split between two files.
+    joined up like one split between two files. Returns the SHA-256 and size of the bytes read.
     """
     params = {"max_line_bytes": max_line_bytes, "file_id": file_id}
     stage_sql = f"select *, $file_id::integer as file_id from ({FORMATS[fmt].RECORDS_SQL})"
@@ -170,7 +169,8 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
     staged = 0
     bar = Progress(path.name, None if reader.is_gzip(path) else size, progress)
     try:
-        with reader.open_binary(path) as stream:
+        stream, on_disk = reader.open_hashed(path)
+        with stream:
             batches = (reader.iter_pretty_batches(stream) if reader.looks_pretty_printed(reader.head(path))
                        else reader.iter_line_batches(stream, oversized, max_line_bytes=max_line_bytes))
             for batch, nbytes in batches:
@@ -191,6 +191,7 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
     result.lines_read += len(oversized.lines)
     result.quarantined += len(oversized.lines)
     cur.execute("drop table if exists stage; drop table if exists skipped")
+    return on_disk.sha256.hexdigest(), on_disk.size
 
 
 def _stage_batch(cur, batch, stage_sql: str, params: dict, *, first: bool) -> None:

@@ -12,6 +12,8 @@ record happen afterwards inside DuckDB. Two layouts are understood:
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,40 @@ def is_gzip(path: Path) -> bool:
 def open_binary(path: Path) -> BinaryIO:
     """Open a file for reading, decompressing gzip by its magic bytes (not its name)."""
     return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+class HashingFile(io.RawIOBase):
+    """A file read through SHA-256: the digest and size of exactly the bytes read from disk.
+
+    A live log may grow while it is read; the ledger then records what was loaded.
+    """
+
+    def __init__(self, path: Path):
+        self._fh = open(path, "rb")
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._fh.readinto(buffer)
+        if n:
+            self.sha256.update(memoryview(buffer)[:n])
+            self.size += n
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def open_hashed(path: Path) -> tuple[BinaryIO, HashingFile]:
+    """Open for reading (gunzipping by magic bytes) while hashing the bytes on disk."""
+    raw = HashingFile(path)
+    buffered = io.BufferedReader(raw, buffer_size=1 << 20)
+    stream = gzip.GzipFile(fileobj=buffered, mode="rb") if is_gzip(path) else buffered
+    return stream, raw
 
 
 def empty_batch() -> pa.Table:
