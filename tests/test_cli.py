@@ -23,7 +23,8 @@ def test_ingest_then_query_in_three_formats(db_path, synth_small):
     assert result.returncode == 0, result.stderr
     header, _, row = result.stdout.splitlines()[:3]
     assert header.split()[:7] == ["file", "format", "lines", "loaded", "duplicates", "quarantined", "events"]
-    assert row.split()[1:7] == ["vault", str(answers["records"]), str(answers["records"]), "0", "0", str(answers["events"])]
+    records, events = str(answers["records"]), str(answers["events"])
+    assert row.split()[1:7] == ["vault", records, records, "0", "0", events]
 
     query = "select category, count(*) as n from events group by 1 order by 1"
     as_json = run_cli("sql", query, "--format", "json", db=db_path)

@@ -129,7 +129,8 @@ class _Writer:
         resp = {"time": _vault_time(ts + timedelta(microseconds=self.rng.randint(300, 9000))),
                 "type": "response", "auth": auth, "request": request, "response": response}
         if error:
-            resp["error"] = error if "permission denied" not in error else "1 error occurred:\n\t* permission denied\n\n"
+            wrapped = "1 error occurred:\n\t* permission denied\n\n"  # as Vault wraps it in responses
+            resp["error"] = wrapped if "permission denied" in error else error
         self.fh.write(json.dumps(req, separators=(",", ":")) + "\n")
         self.fh.write(json.dumps(resp, separators=(",", ":")) + "\n")
         outcome = "ok" if not error else ("denied" if "permission denied" in error else "error")
@@ -226,8 +227,9 @@ def _plant(start: datetime, humans: list[Actor], services: list[Actor], root: Ac
     day = lambda d, h, m=0: start + timedelta(days=d, hours=h, minutes=m)  # noqa: E731
     events, answers = [], []
 
+    burst_end = day(9, 2, 13) + timedelta(seconds=14 * 16)
     answers.append({"signal": "failed_auth_burst", "actor": "admin", "src_ip": BURST_IP, "events": 15,
-                    "first_seen": day(9, 2, 13).isoformat(), "last_seen": (day(9, 2, 13) + timedelta(seconds=14 * 16)).isoformat()})
+                    "first_seen": day(9, 2, 13).isoformat(), "last_seen": burst_end.isoformat()})
     events += [(day(9, 2, 13) + timedelta(seconds=16 * i), "failed_login", ("admin", BURST_IP)) for i in range(15)]
 
     ci = by["ci-runner"]
