@@ -91,4 +91,92 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
 ]
 
+MIGRATIONS.append((
+    2,
+    """
+    -- thresholds used by the last run; the views read them (a session variable overrides)
+    create table vl_config (key varchar primary key, value varchar not null);
+
+    create sequence snapshot_ids start 1;
+
+    -- one row per `inventory load`: a dated snapshot of the secrets that exist
+    create table inventory_snapshots (
+        snapshot_id   integer primary key,
+        taken_at      timestamptz not null,   -- when the inventory was true (--as-of), else load time
+        loaded_at     timestamptz not null,
+        sources       varchar[] not null,
+        rows_loaded   integer not null,
+        rows_rejected integer not null
+    );
+    create table inventory_rows (
+        snapshot_id      integer not null,
+        secret_id        varchar not null,    -- canonical key, as events.resource names it
+        store            varchar not null,
+        name             varchar not null,    -- as given
+        kind             varchar not null,
+        owner            varchar,
+        environment      varchar,
+        created_at       timestamptz,
+        last_rotated_at  timestamptz,
+        last_accessed_at timestamptz,
+        rotation_days    integer,
+        expires_at       timestamptz,
+        source           varchar not null,
+        row_number       integer not null
+    );
+    create table inventory_rejects (
+        snapshot_id integer not null,
+        source      varchar not null,
+        row_number  integer not null,
+        reason      varchar not null,
+        excerpt     varchar
+    );
+
+    -- one row per `policies load`: a dated snapshot of ACL policies; baseline = approved set
+    create table policy_snapshots (
+        snapshot_id integer primary key,
+        taken_at    timestamptz not null,
+        loaded_at   timestamptz not null,
+        baseline    boolean not null,
+        sources     varchar[] not null
+    );
+    create table policy_texts (
+        snapshot_id integer not null,
+        policy      varchar not null,
+        source      varchar not null,
+        sha256      varchar not null,
+        text        varchar not null
+    );
+    create table policy_rules (
+        snapshot_id  integer not null,
+        policy       varchar not null,
+        path         varchar not null,
+        capabilities varchar[] not null
+    );
+
+    -- `vaultlab check` runs and their results
+    create table check_runs (
+        run_id      varchar primary key,
+        framework   varchar not null,
+        period      varchar not null,
+        period_start timestamptz,
+        period_end  timestamptz,
+        started_at  timestamptz not null,
+        thresholds  json not null,
+        exceptions  varchar,
+        vaultlab_version varchar not null
+    );
+    create table control_results (
+        run_id     varchar not null,
+        framework  varchar not null,
+        control_id varchar not null,
+        "check"    varchar not null,
+        resource   varchar,
+        status     varchar not null,   -- ok / alarm / skip / info / error / manual / excepted
+        reason     varchar,
+        exception  json                -- the accepted risk that covers an alarm
+    );
+    """,
+))
+
 LATEST = MIGRATIONS[-1][0]

@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from . import views
+from .config import load_config
 from .errors import VaultlabError
 from .schema import LATEST, MIGRATIONS
 
@@ -44,8 +46,9 @@ class Warehouse:
     """
 
     def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False,
-                 memory_limit: str | None = None):
+                 memory_limit: str | None = None, thresholds: dict[str, object] | None = None):
         self.path = Path(path) if path else default_db_path()
+        self.thresholds = dict(thresholds) if thresholds is not None else load_config()
         if read_only and not self.path.exists():
             raise VaultlabError(f"no warehouse at {self.path}; run `vaultlab ingest` first or pass --db")
         config = {"memory_limit": memory_limit or os.environ.get("VAULTLAB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)}
@@ -62,6 +65,7 @@ class Warehouse:
         else:
             self.path.chmod(0o600)
             self._migrate()
+            self._install_views()
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
@@ -89,15 +93,27 @@ class Warehouse:
                 cur.execute(ddl)
                 cur.execute("insert into schema_version values (?, now())", [version])
 
+    def _install_views(self) -> None:
+        """Views and thresholds as this vaultlab defines them, for any client of the file."""
+        with self.transaction() as cur:
+            views.install(cur)
+            cur.execute("delete from vl_config")
+            cur.executemany("insert into vl_config values (?, ?)",
+                            [[k, str(v)] for k, v in {**self.thresholds, "views_sha256": views.views_digest()}.items()])
+
     def _check_schema(self) -> None:
         try:
             version = self.schema_version
         except duckdb.Error:
             version = None
-        if version != LATEST:
+        digest = None
+        if version == LATEST:
+            rows = self._con.execute("select value from vl_config where key = 'views_sha256'").fetchall()
+            digest = rows[0][0] if rows else None
+        if version != LATEST or digest != views.views_digest():
             raise VaultlabError(
-                f"{self.path} is not an up-to-date vaultlab warehouse (schema {version}, expected {LATEST}); "
-                "run `vaultlab ingest` on it once to upgrade it"
+                f"{self.path} was written by another vaultlab version; open it once for writing "
+                "(e.g. `vaultlab ingest` of any file) to upgrade it"
             )
 
     @property
@@ -123,20 +139,36 @@ class Warehouse:
         cur.execute("commit")
         cur.close()
 
-    def sql(self, query: str, params: list | dict | None = None):
-        """Run one read query and return it as a polars DataFrame."""
-        with self.cursor() as cur:
+    def session(self, period: views.Period | None = None):
+        """A cursor with the period and thresholds bound as DuckDB variables."""
+        cur = self._con.cursor()
+        views.set_session(cur, period, self.thresholds)
+        return cur
+
+    def sql(self, query: str, params: list | dict | None = None, *, period=None):
+        """Run one read query and return it as a polars DataFrame.
+
+        `period` is a `views.Period` or a month "YYYY-MM"; without one, the whole loaded range.
+        """
+        with self.session(_as_period(period)) as cur:
             try:
                 return pl.from_arrow(cur.execute(query, params).to_arrow_table())
             except duckdb.Error as err:
                 raise VaultlabError(f"query failed: {str(err).splitlines()[0]}") from None
 
-    def query(self, query: str, params: list | dict | None = None) -> tuple[list[str], list[tuple]]:
+    def query(self, query: str, params: list | dict | None = None, *,
+              period=None) -> tuple[list[str], list[tuple]]:
         """Run one query and return (column names, rows) as plain Python values."""
-        with self.cursor() as cur:
+        with self.session(_as_period(period)) as cur:
             try:
                 res = cur.execute(query, params)
                 cols = [d[0] for d in res.description] if res.description else []
                 return cols, res.fetchall()
             except duckdb.Error as err:
                 raise VaultlabError(f"query failed: {str(err).splitlines()[0]}") from None
+
+
+def _as_period(period) -> "views.Period | None":
+    if period is None or isinstance(period, views.Period):
+        return period
+    return views.parse_period(str(period))
