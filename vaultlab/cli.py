@@ -6,9 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__, output
+from . import __version__, check_output, output, views
+from .config import DEFAULTS, load_config
+from .controls import FRAMEWORKS, run_checks
 from .errors import VaultlabError
 from .ingestion import ingest
+from .inventory import load_inventory
+from .policies import load_policies
 from .sources import FORMATS
 from .summary import describe
 from .synth import synthesize
@@ -47,9 +51,18 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def _period(args) -> views.Period:
+    return views.parse_period(getattr(args, "period", None), getattr(args, "start", None),
+                              getattr(args, "end", None), getattr(args, "as_of", None))
+
+
+def _open(args, *, read_only: bool = False) -> Warehouse:
+    return Warehouse(args.db, read_only=read_only, thresholds=load_config(getattr(args, "config", None)))
+
+
 def cmd_sql(args) -> int:
-    with Warehouse(args.db, read_only=True) as wh:
-        columns, rows = wh.query(args.query)
+    with _open(args, read_only=True) as wh:
+        columns, rows = wh.query(args.query, period=_period(args))
     sys.stdout.write(output.render(columns, rows, args.format, max_cell=output.MAX_CELL))
     return 0
 
@@ -66,6 +79,39 @@ def cmd_info(args) -> int:
     print(f"warehouse: {Path(args.db or default_db_path())}")
     for name, (columns, rows) in tables.items():
         _print_table(name, columns, rows, args.format)
+    return 0
+
+
+def cmd_inventory_load(args) -> int:
+    as_of = views.parse_period(as_of=args.as_of).end if args.as_of else None
+    with _open(args) as wh:
+        result = load_inventory(wh, args.files, as_of=as_of, default_store=args.store)
+    print(f"snapshot {result.snapshot_id}: {result.rows_loaded} secret(s) loaded, {len(result.rejects)} row(s) rejected")
+    for path, row, reason in result.rejects:
+        print(f"rejected: {path} row {row}: {reason}", file=sys.stderr)
+    return 0
+
+
+def cmd_policies_load(args) -> int:
+    as_of = views.parse_period(as_of=args.as_of).end if args.as_of else None
+    with _open(args) as wh:
+        snapshot_id, names = load_policies(wh, args.paths, baseline=args.baseline, as_of=as_of)
+    kind = "baseline" if args.baseline else "snapshot"
+    print(f"{kind} {snapshot_id}: {len(names)} polic{'y' if len(names) == 1 else 'ies'}: {', '.join(names)}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    with _open(args) as wh:
+        run = run_checks(wh, args.framework, _period(args), exceptions_path=args.exceptions)
+    sys.stdout.write(check_output.render(run, args.format))
+    return run.exit_code
+
+
+def cmd_config(args) -> int:
+    values = load_config(args.config)
+    rows = [(name, values[name], meaning) for name, (_, meaning) in DEFAULTS.items()]
+    sys.stdout.write(output.render(["threshold", "value", "meaning"], rows, args.format))
     return 0
 
 
@@ -99,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="warehouse file (default: $VAULTLAB_DB or ./vaultlab.duckdb)")
     formatted = argparse.ArgumentParser(add_help=False)
     formatted.add_argument("--format", choices=output.FORMATS, default="table", help="output format")
+    configured = argparse.ArgumentParser(add_help=False)
+    configured.add_argument("--config", help="thresholds file (default $VAULTLAB_CONFIG or ./vaultlab.toml)")
+    period = argparse.ArgumentParser(add_help=False)
+    period.add_argument("--period", help="a calendar month, YYYY-MM (UTC)")
+    period.add_argument("--from", dest="start", help="first day (YYYY-MM-DD) or time of the window")
+    period.add_argument("--to", dest="end", help="last day (inclusive) or end time (exclusive) of the window")
+    period.add_argument("--as-of", help="end the window here (default: just after the last event)")
 
     parser = argparse.ArgumentParser(prog="vaultlab", description="Compliance analytics for secrets management.",
                                      parents=[shared])
@@ -111,9 +164,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("sql", parents=[shared, formatted], help="run a read-only SQL query")
+    p = sub.add_parser("sql", parents=[shared, formatted, configured, period], help="run a read-only SQL query")
     p.add_argument("query")
     p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("inventory", help="secret inventories")
+    inv = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = inv.add_parser("load", parents=[shared, configured], help="load CSV / JSON / YAML inventory files")
+    q.add_argument("files", nargs="+", metavar="FILE")
+    q.add_argument("--store", default="vault", help="store of rows that name none (default vault)")
+    q.add_argument("--as-of", help="when the inventory was true (default now)")
+    q.set_defaults(func=cmd_inventory_load)
+
+    p = sub.add_parser("policies", help="Vault ACL policies")
+    pol = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = pol.add_parser("load", parents=[shared, configured], help="load .hcl policy files or folders")
+    q.add_argument("paths", nargs="+", metavar="PATH")
+    q.add_argument("--baseline", action="store_true", help="mark this set as the approved baseline")
+    q.add_argument("--as-of", help="when the policies were in force (default now)")
+    q.set_defaults(func=cmd_policies_load)
+
+    p = sub.add_parser("check", parents=[shared, configured, period],
+                       help="evaluate a framework's controls; exit 0 ok, 1 alarm, 2 error")
+    p.add_argument("--framework", required=True, choices=FRAMEWORKS)
+    p.add_argument("--exceptions", help="YAML file of accepted risks")
+    p.add_argument("--format", choices=check_output.FORMATS, default="table")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("config", parents=[formatted, configured], help="the thresholds in force, with their meaning")
+    p.set_defaults(func=cmd_config)
 
     p = sub.add_parser("info", parents=[shared, formatted], help="what the warehouse holds")
     p.set_defaults(func=cmd_info)

@@ -307,6 +307,7 @@ def synthesize(out_dir: str | Path, *, lines: int = 4000, seed: int = 7, start: 
     answers.secrets_never_read = sorted(s for s in all_secrets if s not in w.read_paths
                                         and "secret/data/" + s.removeprefix("secret/") not in w.read_paths)
     _write_inventory(out / "inventory.json", all_secrets, t_end, rng)
+    answers.planted += _write_policies(out / "policies", services)
     (out / "answers.json").write_text(json.dumps(answers.__dict__, indent=2, sort_keys=True) + "\n")
     return answers
 
@@ -339,6 +340,30 @@ def _background(w: _Writer, rng: random.Random, t: datetime, humans, services) -
     else:
         w.pair(t, actor, "database/creds/readonly", "read", "secret.read", mount="database/",
                mount_type="database", ip=ip, response_data={"username": _hmac("u", t), "password": _hmac("p", t)})
+
+
+def _policy(rules: list[tuple[str, list[str]]]) -> str:
+    return "\n".join(f'path "{path}" {{\n  capabilities = {json.dumps(caps)}\n}}\n' for path, caps in rules)
+
+
+def _write_policies(folder: Path, services: list[Actor]) -> list[dict]:
+    """Approved policies in baseline/, today's in current/: one added, one changed."""
+    baseline = {f"app-{app}": [(f"secret/data/{env}/{app}/*", ["read"]) for env in ENVIRONMENTS] for app in APPS}
+    baseline |= {f"team-{app}": [(f"secret/data/+/{app}/*", ["create", "read", "update"]),
+                                 (f"secret/metadata/+/{app}/*", ["list", "read"])] for app in APPS}
+    current = {name: list(rules) for name, rules in baseline.items()}
+    current["app-ci"] = current["app-ci"] + [("sys/mounts/*", ["read", "update"])]
+    current["payments-admin"] = [("secret/*", ["create", "read", "update", "delete", "list"])]
+    for kind, policies in (("baseline", baseline), ("current", current)):
+        (folder / kind).mkdir(parents=True, exist_ok=True)
+        for name, rules in policies.items():
+            (folder / kind / f"{name}.hcl").write_text(_policy(rules))
+    return [
+        {"finding": "policy_drift", "policy": "app-ci", "change": "modified"},
+        {"finding": "policy_drift", "policy": "payments-admin", "change": "added"},
+        {"finding": "policy_finding", "policy": "app-ci", "path": "sys/mounts/*", "kind": "sys_write"},
+        {"finding": "policy_finding", "policy": "payments-admin", "path": "secret/*", "kind": "wildcard_path"},
+    ]
 
 
 def _write_inventory(path: Path, secrets: list[str], as_of: datetime, rng: random.Random) -> None:

@@ -152,7 +152,7 @@ class Warehouse:
         """
         with self.session(_as_period(period)) as cur:
             try:
-                return pl.from_arrow(cur.execute(query, params).to_arrow_table())
+                return pl.from_arrow(cur.sql(query, params=params).to_arrow_table())
             except duckdb.Error as err:
                 raise VaultlabError(f"query failed: {str(err).splitlines()[0]}") from None
 

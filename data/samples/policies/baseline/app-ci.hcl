@@ -1,0 +1,7 @@
+path "secret/data/prod/ci/*" {
+  capabilities = ["read"]
+}
+
+path "secret/data/staging/ci/*" {
+  capabilities = ["read"]
+}

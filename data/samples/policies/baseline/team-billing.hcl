@@ -1,0 +1,7 @@
+path "secret/data/+/billing/*" {
+  capabilities = ["create", "read", "update"]
+}
+
+path "secret/metadata/+/billing/*" {
+  capabilities = ["list", "read"]
+}

@@ -1,0 +1,7 @@
+path "secret/data/+/reporting/*" {
+  capabilities = ["create", "read", "update"]
+}
+
+path "secret/metadata/+/reporting/*" {
+  capabilities = ["list", "read"]
+}

@@ -1,0 +1,7 @@
+path "secret/data/+/search/*" {
+  capabilities = ["create", "read", "update"]
+}
+
+path "secret/metadata/+/search/*" {
+  capabilities = ["list", "read"]
+}

@@ -1,0 +1,7 @@
+path "secret/data/+/web/*" {
+  capabilities = ["create", "read", "update"]
+}
+
+path "secret/metadata/+/web/*" {
+  capabilities = ["list", "read"]
+}

@@ -1,0 +1,7 @@
+path "secret/data/prod/ledger/*" {
+  capabilities = ["read"]
+}
+
+path "secret/data/staging/ledger/*" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,7 @@
+path "secret/data/prod/mailer/*" {
+  capabilities = ["read"]
+}
+
+path "secret/data/staging/mailer/*" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,3 @@
+path "secret/*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}

@@ -1,0 +1,7 @@
+path "secret/data/+/ci/*" {
+  capabilities = ["create", "read", "update"]
+}
+
+path "secret/metadata/+/ci/*" {
+  capabilities = ["list", "read"]
+}

@@ -1,0 +1,7 @@
+path "secret/data/+/ledger/*" {
+  capabilities = ["create", "read", "update"]
+}
+
+path "secret/metadata/+/ledger/*" {
+  capabilities = ["list", "read"]
+}

@@ -1,0 +1,7 @@
+path "secret/data/+/mailer/*" {
+  capabilities = ["create", "read", "update"]
+}
+
+path "secret/metadata/+/mailer/*" {
+  capabilities = ["list", "read"]
+}

@@ -1,0 +1,145 @@
+"""Secret inventories from files: CSV, JSON, YAML, and the rotation planner's JSON array.
+
+Each `load_inventory` call is one dated snapshot. A row needs a `name`; a bad row (no name,
+an unknown kind, a date that does not parse) is rejected with its row number and the good
+rows load. Names become the canonical key that `events.resource` uses.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import yaml
+
+from .config import KINDS
+from .errors import VaultlabError
+from .warehouse import Warehouse
+
+COLUMNS = ["name", "store", "kind", "owner", "environment", "created_at", "last_rotated_at",
+           "last_accessed_at", "rotation_days", "expires_at"]
+DATES = ["created_at", "last_rotated_at", "last_accessed_at", "expires_at"]
+# the rotation planner's names for the same fields
+ALIASES = {"type": "kind", "last_rotated": "last_rotated_at", "created": "created_at",
+           "last_accessed": "last_accessed_at", "expires": "expires_at"}
+KIND_ALIASES = {"db": "database", "api_key": "api-key", "apikey": "api-key", "api-token": "api-key",
+                "ssh": "ssh-key", "ssh_key": "ssh-key", "tls": "tls-certificate", "certificate": "tls-certificate",
+                "cert": "tls-certificate", "oauth": "oauth-secret", "oauth_secret": "oauth-secret",
+                "token": "service-token", "service_token": "service-token", "encryption_key": "encryption-key",
+                "key": "encryption-key"}
+KV2_SEGMENTS = {"data", "metadata"}
+_TS = pa.timestamp("us", tz="UTC")
+ROW_SCHEMA = pa.schema([("snapshot_id", pa.int32()), ("secret_id", pa.string()), ("store", pa.string()),
+                        ("name", pa.string()), ("kind", pa.string()), ("owner", pa.string()),
+                        ("environment", pa.string()), ("created_at", _TS), ("last_rotated_at", _TS),
+                        ("last_accessed_at", _TS), ("rotation_days", pa.int32()), ("expires_at", _TS),
+                        ("source", pa.string()), ("row_number", pa.int32())])
+
+
+@dataclass
+class InventoryResult:
+    snapshot_id: int
+    rows_loaded: int = 0
+    rejects: list[tuple[str, int, str]] = field(default_factory=list)  # (file, row, reason)
+
+
+def canonical_secret_id(name: str, store: str) -> str:
+    """The key events.resource uses: a Vault KV v2 path without its data/ or metadata/ segment."""
+    name = name.strip()
+    if store == "vault":
+        parts = name.strip("/").split("/")
+        if len(parts) > 2 and parts[1] in KV2_SEGMENTS:
+            return "/".join([parts[0]] + parts[2:])
+        return name.strip("/")
+    return name
+
+
+def _read_rows(path: Path) -> list[dict]:
+    text = path.read_text(encoding="utf-8-sig")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return list(csv.DictReader(text.splitlines()))
+        data = yaml.safe_load(text) if suffix in (".yaml", ".yml") else json.loads(text)
+    except (ValueError, yaml.YAMLError) as err:
+        raise VaultlabError(f"{path} cannot be read as {suffix.lstrip('.') or 'JSON'}: {str(err).splitlines()[0]}") from None
+    if isinstance(data, dict):  # {"secrets": [...]} is accepted too
+        data = data.get("secrets")
+    if not isinstance(data, list):
+        raise VaultlabError(f"{path} holds no list of secrets (a list, or a mapping with a `secrets` list)")
+    return data
+
+
+def _parse_date(value) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value).strip()
+        parsed = datetime.fromisoformat(text)  # YYYY-MM-DD or ISO 8601, Z included
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _normalise(raw: dict, default_store: str) -> dict:
+    if not isinstance(raw, dict):
+        raise ValueError("not a mapping of column to value")
+    row = {ALIASES.get(str(k).strip().lower(), str(k).strip().lower()): v for k, v in raw.items()}
+    name = str(row.get("name") or "").strip()
+    if not name:
+        raise ValueError("no name")
+    store = str(row.get("store") or default_store).strip().lower()
+    kind = str(row.get("kind") or "other").strip().lower()
+    kind = KIND_ALIASES.get(kind, kind)
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; known: {', '.join(KINDS)}")
+    out = {"name": name, "store": store, "kind": kind,
+           "owner": str(row["owner"]).strip() if row.get("owner") not in (None, "") else None,
+           "environment": str(row["environment"]).strip() if row.get("environment") not in (None, "") else None}
+    for column in DATES:
+        try:
+            out[column] = _parse_date(row.get(column))
+        except ValueError:
+            raise ValueError(f"{column} {row.get(column)!r} is not a date (YYYY-MM-DD or ISO 8601)") from None
+    days = row.get("rotation_days")
+    try:
+        out["rotation_days"] = int(days) if days not in (None, "") else None
+    except (TypeError, ValueError):
+        raise ValueError(f"rotation_days {days!r} is not a whole number") from None
+    if out["rotation_days"] is not None and out["rotation_days"] <= 0:
+        raise ValueError(f"rotation_days {days!r} must be positive")
+    out["secret_id"] = canonical_secret_id(name, store)
+    return out
+
+
+def load_inventory(wh: Warehouse, paths: list[str], *, as_of: datetime | None = None,
+                   default_store: str = "vault") -> InventoryResult:
+    """Load inventory files as one snapshot (taken at `as_of`, default now)."""
+    files = [Path(p) for p in paths]
+    for path in files:
+        if not path.is_file():
+            raise VaultlabError(f"{path} does not exist")
+    parsed: list[dict] = []
+    rejects: list[tuple[str, int, str, str]] = []
+    for path in files:
+        for number, raw in enumerate(_read_rows(path), start=1):
+            try:
+                parsed.append({**_normalise(raw, default_store), "source": str(path), "row_number": number})
+            except ValueError as err:
+                rejects.append((str(path), number, str(err), json.dumps(raw, default=str)[:1024]))
+    now = datetime.now(timezone.utc)
+    with wh.transaction() as cur:
+        snapshot_id = cur.execute("select nextval('snapshot_ids')").fetchall()[0][0]
+        cur.execute("insert into inventory_snapshots values (?, ?, ?, ?, ?, ?)",
+                    [snapshot_id, as_of or now, now, [str(p) for p in files], len(parsed), len(rejects)])
+        if parsed:
+            rows_table = pa.Table.from_pylist([{"snapshot_id": snapshot_id, **r} for r in parsed], schema=ROW_SCHEMA)
+            cur.execute("insert into inventory_rows by name select * from rows_table")  # replacement scan
+        if rejects:
+            cur.executemany("insert into inventory_rejects values (?, ?, ?, ?, ?)",
+                            [[snapshot_id, *r] for r in rejects])
+    return InventoryResult(snapshot_id, len(parsed), [(f, n, why) for f, n, why, _ in rejects])
