@@ -46,6 +46,6 @@ def run_cli(*args: str, db: Path | None = None, input: str | None = None) -> sub
     return subprocess.run(cmd, capture_output=True, text=True, env=env, input=input, timeout=300)
 
 
-def rows(wh: Warehouse, query: str, params=None) -> list[dict]:
-    cols, data = wh.query(query, params)
+def rows(wh: Warehouse, query: str, params=None, *, period=None) -> list[dict]:
+    cols, data = wh.query(query, params, period=period)
     return [dict(zip(cols, r)) for r in data]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from . import __version__, check_output, output, views
@@ -13,6 +14,8 @@ from .errors import VaultlabError
 from .ingestion import ingest
 from .inventory import load_inventory
 from .policies import load_policies
+from . import rotation
+from .rotation import rotation_plan, to_ical
 from .sources import FORMATS
 from .summary import describe
 from .synth import synthesize
@@ -115,6 +118,18 @@ def cmd_config(args) -> int:
     return 0
 
 
+def cmd_rotation_plan(args) -> int:
+    as_of = date.fromisoformat(args.as_of) if args.as_of else datetime.now(timezone.utc).date()
+    with _open(args, read_only=True) as wh:
+        plan = rotation_plan(wh, as_of=as_of, horizon=args.horizon)
+    if args.ics:
+        Path(args.ics).write_text(to_ical(plan, as_of), newline="")
+        print(f"wrote {len(plan)} rotation(s) to {args.ics}", file=sys.stderr)
+    rows = [tuple(item[c] for c in rotation.COLUMNS) for item in plan]
+    sys.stdout.write(output.render(rotation.COLUMNS, rows, args.format))
+    return 0
+
+
 def cmd_synth(args) -> int:
     answers = synthesize(args.out, lines=args.lines, seed=args.seed, start=args.start, days=args.days)
     print(f"wrote {answers.records} audit records ({answers.events} events) to {Path(args.out) / 'vault_audit.log'}")
@@ -190,6 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exceptions", help="YAML file of accepted risks")
     p.add_argument("--format", choices=check_output.FORMATS, default="table")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("rotation", help="the rotation planner")
+    rot = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = rot.add_parser("plan", parents=[shared, formatted, configured],
+                       help="overdue and upcoming rotations by owner (and an iCalendar file)")
+    q.add_argument("--as-of", help="plan as of this day, YYYY-MM-DD (default today, UTC)")
+    q.add_argument("--horizon", type=int, default=30, help="days ahead to list (default 30)")
+    q.add_argument("--ics", metavar="FILE", help="also write the plan as an iCalendar file")
+    q.set_defaults(func=cmd_rotation_plan)
 
     p = sub.add_parser("config", parents=[formatted, configured], help="the thresholds in force, with their meaning")
     p.set_defaults(func=cmd_config)

@@ -35,6 +35,7 @@ FIELDS = {"db": ["username", "password", "host"], "api-key": ["key"], "tls": ["c
           "ssh": ["private_key"], "oauth": ["client_id", "client_secret"], "password": ["password"]}
 OFFICE = "10.20.30."
 BURST_IP = "203.0.113.66"
+OVERDUE_SECRET = "secret/prod/payments/db"  # last rotated 200 days before the end, never written
 
 
 @lru_cache(maxsize=65536)
@@ -200,8 +201,12 @@ class _Writer:
 
 
 def _actors(rng: random.Random) -> tuple[list[Actor], list[Actor], Actor]:
-    secrets_by_app = {app: [f"secret/{env}/{app}/{kind}" for env in ENVIRONMENTS
-                            for kind in rng.sample(sorted(KINDS), 3)] for app in APPS}
+    secrets_by_app = {}
+    for app in APPS:
+        kinds = rng.sample(sorted(KINDS), 3)
+        if app == "payments" and "db" not in kinds:  # the planted overdue secret exists and is read
+            kinds[0] = "db"
+        secrets_by_app[app] = [f"secret/{env}/{app}/{kind}" for env in ENVIRONMENTS for kind in kinds]
     humans = [Actor(name, method, "human", _uuid_from(rng), [f"{OFFICE}{10 + i}"],
                     secrets_by_app[APPS[i % len(APPS)]], ["default", f"team-{APPS[i % len(APPS)]}"],
                     token_ttl=28800)
@@ -321,8 +326,8 @@ def _background(w: _Writer, rng: random.Random, t: datetime, humans, services) -
             w.kv_read(t, actor, rng.choice(actor.secrets), ip)
         elif roll < 0.70:
             w.kv_list(t, actor, actor.secrets[0].removeprefix("secret/").rsplit("/", 1)[0] + "/", ip)
-        elif roll < 0.80:
-            w.kv_write(t, actor, rng.choice(actor.secrets), ip)
+        elif roll < 0.80:  # never the planted overdue secret: a write would rotate it
+            w.kv_write(t, actor, rng.choice([s for s in actor.secrets if s != OVERDUE_SECRET]), ip)
         elif roll < 0.92:
             w.login(t, actor, ip)
         elif roll < 0.96:
@@ -371,7 +376,7 @@ def _write_inventory(path: Path, secrets: list[str], as_of: datetime, rng: rando
     rows = []
     for name in secrets:
         kind = KINDS.get(name.rsplit("/", 1)[-1], "other")
-        age = 200 if name == "secret/prod/payments/db" else rng.randint(1, 25)
+        age = 200 if name == OVERDUE_SECRET else rng.randint(1, 25)
         rows.append({"name": name, "type": kind, "store": "vault",
                      "last_rotated": (as_of - timedelta(days=age)).date().isoformat(),
                      "owner": "team-" + name.split("/")[2], "environment": name.split("/")[1]})
