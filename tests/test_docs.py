@@ -29,3 +29,14 @@ def test_quick_start_is_exactly_two_commands():
     block = README.split("## Quick start", 1)[1].split("```", 2)[1]
     commands = [line for line in block.splitlines() if line.strip()]
     assert [c.split("#")[0].strip() for c in commands] == ["make demo", "make test"]
+
+
+def test_every_view_and_its_columns_are_documented(tmp_path):
+    from vaultlab.views import VIEWS
+
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        for view in VIEWS + ["control_results"]:
+            [row] = [line for line in README.splitlines() if line.startswith(f"| `{view}` |")] or [None]
+            assert row, f"README's table of views has no row for {view}"
+            for column in wh.query(f"select * from {view} limit 0")[0]:
+                assert re.search(rf"\b{column}\b", row), f"README does not document {view}.{column}"
