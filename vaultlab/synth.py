@@ -226,8 +226,12 @@ def _uuid_from(rng: random.Random) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _plant(start: datetime, humans: list[Actor], services: list[Actor], root: Actor):
-    """The planted findings: (time, what to write, the answer entry)."""
+def _plant(start: datetime, humans: list[Actor], services: list[Actor], root: Actor, spike: int = 300):
+    """The planted findings: (time, what to write, the answer entry).
+
+    `spike` is the volume spike's size: large enough to stand out against a secret's usual
+    daily reads at any log size.
+    """
     by = {a.name: a for a in humans + services}
     day = lambda d, h, m=0: start + timedelta(days=d, hours=h, minutes=m)  # noqa: E731
     events, answers = [], []
@@ -255,9 +259,9 @@ def _plant(start: datetime, humans: list[Actor], services: list[Actor], root: Ac
 
     dave = by["dave"]
     answers.append({"signal": "volume_spike", "actor": dave.entity_id, "actor_name": dave.display_name,
-                    "resource": dave.secrets[1], "events": 300, "day": day(21, 0).date().isoformat()})
-    events += [(day(21, 10) + timedelta(seconds=20 * i), "kv_read", (dave, dave.secrets[1], dave.ips[0], None))
-               for i in range(300)]
+                    "resource": dave.secrets[1], "events": spike, "day": day(21, 0).date().isoformat()})
+    events += [(day(21, 10) + timedelta(seconds=6000 * i / spike), "kv_read",
+                (dave, dave.secrets[1], dave.ips[0], None)) for i in range(spike)]
 
     erin = by["erin"]
     answers.append({"signal": "long_ttl_token", "actor": erin.entity_id, "actor_name": erin.display_name,
@@ -284,7 +288,9 @@ def synthesize(out_dir: str | Path, *, lines: int = 4000, seed: int = 7, start: 
     t_end = t0 + timedelta(days=days)
     gap = (t0 + timedelta(days=16), t0 + timedelta(days=16, hours=9))  # the audit device was off
     humans, services, root = _actors(rng)
-    planted, planted_answers = _plant(t0, humans, services, root)
+    # a secret's usual reads a day: services read ~86% of ~90% of the traffic, 6-7 secrets each
+    usual_reads = (lines / 2 / days) * 0.9 * 0.86 / len(SERVICES) / 6
+    planted, planted_answers = _plant(t0, humans, services, root, spike=max(300, int(6 * usual_reads)))
     answers = Answers(seed=seed, start=t0.isoformat(), end=t_end.isoformat())
     answers.planted = planted_answers + [{"finding": "audit_gap", "gap_start": gap[0].isoformat(),
                                           "gap_end": gap[1].isoformat(), "hours": 9}]
