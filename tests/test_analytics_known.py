@@ -178,3 +178,18 @@ def test_junit_and_csv_formats(month):
     assert any(c.find("skipped") is not None for c in cases)  # the manual requirement
     csv_out = run_cli("check", "--framework", "hipaa", "--period", "2026-10", "--format", "csv", db=db)
     assert csv_out.stdout.splitlines()[0] == "framework,control_id,check,resource,status,reason"
+
+
+def test_a_failing_check_is_an_error_and_exit_2(month, tmp_path):
+    db, _, _ = month
+    config = tmp_path / "vaultlab.toml"
+    config.write_text('[thresholds]\nbusiness_timezone = "Mars/Olympus_Mons"\n')
+    result = run_cli("check", "--framework", "soc2", "--period", "2026-10", "--config", str(config),
+                     "--format", "json", db=db)
+    assert result.returncode == 2
+    report = json.loads(result.stdout)
+    errors = [r for req in report["requirements"] for r in req["results"] if r["status"] == "error"]
+    assert errors and {r["check"] for r in errors} == {"anomalous_access"}  # the one reading off_hours_human
+    assert all("the check failed" in r["reason"] for r in errors)
+    statuses = {req["id"]: req["status"] for req in report["requirements"]}
+    assert statuses["CC6.6"] == "error" and statuses["C1.2"] == "alarm"  # other checks still ran

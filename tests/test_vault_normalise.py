@@ -52,6 +52,8 @@ CASES = [  # (record, category, resource, extra expectations)
      "sys.other", "sys/mounts", {"auth_method": "github", "actor_type": "human"}),
     (record("sys/mounts", auth={**TOKEN, "display_name": "kubernetes-ns-app"}),
      "sys.other", "sys/mounts", {"auth_method": "kubernetes", "actor_type": "service"}),
+    (record("secret/data/app", auth={**TOKEN, "display_name": "approle", "metadata": {"role_name": "billing"}}),
+     "secret.read", "secret/app", {"actor_name": "approle-billing", "auth_method": "approle", "actor_type": "service"}),
     (record("sys/mounts", auth={**TOKEN, "display_name": "corp-sso-frank"}),
      "sys.other", "sys/mounts", {"auth_method": "unknown", "actor_type": "unknown"}),
 ]

@@ -147,10 +147,21 @@ def cmd_demo(args) -> int:
     if not logs:
         raise VaultlabError(f"no sample logs in {SAMPLES}; run `vaultlab synth {SAMPLES}`")
     print(f"loading the sample audit logs from {SAMPLES} into a fresh warehouse {db}")
-    args_ingest = argparse.Namespace(db=str(db), paths=logs, format=None, quiet=False)
-    cmd_ingest(args_ingest)
-    cmd_info(argparse.Namespace(db=str(db), format="table"))
-    print(f"\nnext: vaultlab --db {db} sql \"select category, count(*) from events group by all\"")
+    cmd_ingest(argparse.Namespace(db=str(db), paths=logs, format=None, quiet=False))
+    cmd_info(argparse.Namespace(db=str(db), format="table", config=None))
+    print("\nloading the sample inventory and policies (approved 2026-09-01, current 2026-10-20)")
+    cmd_inventory_load(argparse.Namespace(db=str(db), files=[str(SAMPLES / "inventory.json")], store="vault",
+                                          as_of="2026-10-31", config=None))
+    for folder, baseline, as_of in (("baseline", True, "2026-09-01"), ("current", False, "2026-10-20")):
+        cmd_policies_load(argparse.Namespace(db=str(db), paths=[str(SAMPLES / "policies" / folder)],
+                                             baseline=baseline, as_of=as_of, config=None))
+    print()
+    code = cmd_check(argparse.Namespace(db=str(db), framework="soc2", period="2026-10", start=None, end=None,
+                                        as_of=None, exceptions=None, format="table", config=None))
+    print(f"\n`vaultlab check` exits {code} here: the sample month has planted findings (see "
+          f"{SAMPLES / 'answers.json'}).")
+    print(f"next: vaultlab --db {db} check --framework hipaa --period 2026-10")
+    print(f"      vaultlab --db {db} sql --period 2026-10 \"select * from anomalies\"")
     return 0
 
 

@@ -63,6 +63,10 @@ class Actor:
     token_ttl: int = 3600
 
     @property
+    def metadata(self) -> dict:
+        return {"role_name": self.name} if self.method == "approle" else {"role": self.name}
+
+    @property
     def display_name(self) -> str:
         if self.kind == "root":
             return "root"
@@ -103,7 +107,7 @@ class _Writer:
         if actor is not None:
             auth = {"client_token": actor.token, "accessor": actor.accessor,
                     "display_name": actor.display_name, "policies": actor.policies,
-                    "token_policies": actor.policies, "metadata": {"role": actor.name},
+                    "token_policies": actor.policies, "metadata": actor.metadata,
                     "entity_id": actor.entity_id, "token_type": "service",
                     "token_ttl": actor.token_ttl}
         request = {"id": rid, "operation": op, "mount_type": mount_type,
@@ -178,7 +182,7 @@ class _Writer:
                 "kubernetes": "auth/kubernetes/login"}.get(actor.method, f"{mount}login/{actor.name}")
         issued = {"client_token": actor.token, "accessor": actor.accessor,
                   "display_name": actor.display_name, "policies": actor.policies,
-                  "token_policies": actor.policies, "metadata": {"role": actor.name},
+                  "token_policies": actor.policies, "metadata": actor.metadata,
                   "entity_id": actor.entity_id, "token_type": "service", "token_ttl": actor.token_ttl}
         self.pair(ts, None, path, "update", "auth.login", mount=mount, mount_type=actor.method, ip=ip,
                   request_data={"role": _hmac(actor.name)}, response_auth=issued)

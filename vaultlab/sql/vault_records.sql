@@ -86,6 +86,9 @@ kv2 as (
 who as (
     select *,
         nullif(ident.display_name, '') as display_name,
+        -- every AppRole token is named "approle"; its role name tells the services apart
+        case when ident.display_name = 'approle'
+             then 'approle-' || json_extract_string(ident.metadata, '$.role_name') end as role_display_name,
         nullif(ident.entity_id, '') as entity,
         case when is_login then regexp_extract(path, '^auth/[^/]+/login/([^/]+)$', 1) end as login_name,
         case
@@ -137,7 +140,7 @@ select
     coalesce(entity, display_name, nullif(login_name, ''),
              nullif(e.auth.accessor, ''), nullif(e.request.client_token_accessor, ''),
              nullif(e.auth.client_token, ''), nullif(e.request.client_token, '')) as actor,
-    coalesce(display_name, nullif(login_name, '')) as actor_name,
+    coalesce(role_display_name, display_name, nullif(login_name, '')) as actor_name,
     case when list_contains(pols, 'root') or display_name = 'root' then 'root'
          when auth_method in ('oidc', 'userpass', 'ldap', 'github', 'okta', 'radius', 'saml') then 'human'
          when auth_method in ('approle', 'kubernetes', 'aws', 'gcp', 'azure', 'jwt', 'cert') then 'service'
