@@ -235,3 +235,57 @@ def test_a_growing_log_loads_only_what_is_new(warehouse, synth_small, tmp_path):
     assert ledger[0] == {"sha256": hashlib.sha256(snapshot).hexdigest(), "bytes": len(snapshot)}
     assert ledger[1] == {"sha256": hashlib.sha256(log.read_bytes()).hexdigest(), "bytes": log.stat().st_size}
     assert _event_keys(warehouse) and all(k[3] and k[4] for k in _event_keys(warehouse))
+
+
+def test_a_damaged_gzip_loads_what_it_can(warehouse, synth_small, tmp_path):
+    lines = _lines(synth_small, 400)
+    whole = gzip.compress(b"".join(lines))
+    (tmp_path / "cut.log.gz").write_bytes(whole[: len(whole) // 2])  # rotation stopped mid-write
+    (tmp_path / "vault_audit.log").write_bytes(b"".join(lines[:10]))
+    results = ingest(warehouse, [str(tmp_path)], progress=False)
+    cut = next(r for r in results if r.path.endswith("cut.log.gz"))
+    assert cut.events_loaded > 0 and cut.quarantined >= 1
+    reasons = [r[0] for r in warehouse.query("select reason from quarantine where file_id = ?", [cut.file_id])[1]]
+    assert any("damaged" in reason for reason in reasons)
+    assert next(r for r in results if r.path.endswith("vault_audit.log")).file_id is not None  # the next file loaded
+    _identity_holds(warehouse)
+    (tmp_path / "garbage.gz").write_bytes(b"\x1f\x8b" + b"not really gzip" * 10)
+    result = run_cli("ingest", str(tmp_path / "garbage.gz"), db=tmp_path / "g.duckdb")
+    assert result.returncode == 2 and "not a readable gzip file" in result.stderr
+
+
+def test_copies_of_a_record_are_duplicates_whatever_their_layout(warehouse, synth_small, tmp_path):
+    lines = _lines(synth_small, 10)
+    (tmp_path / "a.log").write_bytes(b"".join(lines))
+    (tmp_path / "b.log").write_bytes(b"".join(line.rstrip(b"\n") + b"\r\n" for line in lines))  # CRLF
+    (tmp_path / "c.json").write_text("".join(json.dumps(json.loads(line), indent=2) + "\n" for line in lines))
+    a, b, c = ingest(warehouse, [str(tmp_path / n) for n in ("a.log", "b.log", "c.json")], progress=False)
+    assert (a.events_loaded, b.duplicates, c.duplicates) == (10, 10, 10)
+    assert warehouse.query("select count(*) from events")[1] == [(5,)]
+
+
+def test_a_first_record_longer_than_the_sniffed_head_is_recognised(warehouse, synth_small, tmp_path):
+    lines = _lines(synth_small, 4)
+    record = json.loads(lines[1])
+    record["response"]["data"] = {"keys": ["hmac-sha256:" + "ab" * 32] * 20000}  # a LIST of 20,000 keys
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "big.log").write_text(json.dumps(record) + "\n" + lines[2].decode() + lines[3].decode())
+    [result] = ingest(warehouse, [str(tmp_path / "logs")], progress=False)  # found in a folder, not named
+    assert (result.format, result.lines_read, result.events_loaded) == ("vault", 3, 3)
+
+
+def test_a_log_raw_device_leaks_no_token(warehouse, tmp_path):
+    live = "hvs.CAESIJlivetokenvalue0123456789"
+    entry = {"time": "2026-10-02T10:00:00Z", "type": "request",
+             "auth": {"client_token": live, "accessor": "plain-accessor-xyz", "display_name": "approle"},
+             "request": {"id": "t-1", "operation": "read", "path": "secret/data/x", "client_token": live,
+                         "client_token_accessor": "plain-accessor-xyz", "remote_address": "10.0.0.1"}}
+    bad = json.dumps(entry)[:-30]
+    (tmp_path / "raw.log").write_text(json.dumps(entry) + "\n" + bad + "\n")
+    [result] = ingest(warehouse, [str(tmp_path / "raw.log")], progress=False)
+    assert result.raw_values == 4 and result.quarantined == 1
+    [ev] = rows(warehouse, "select * from events")
+    assert ev["client_token"] is None and ev["token_id"] is None and ev["actor"] == "approle"
+    dump = json.dumps(rows(warehouse, "select * from events"), default=str) + json.dumps(
+        rows(warehouse, "select * from quarantine"))
+    assert live not in dump and "plain-accessor-xyz" not in dump

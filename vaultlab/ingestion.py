@@ -25,6 +25,7 @@ from .sources import FORMATS
 from .warehouse import Warehouse
 
 SEGMENT_LINES = 500_000  # records parsed before a segment is paired and loaded
+SNIFF_BYTES = 1 << 20  # how much of a file format detection reads
 
 
 @dataclass
@@ -79,8 +80,12 @@ def _rotation_order(path: Path):
 
 
 def sniff(path: Path) -> str | None:
-    """The format of a file, from its first parseable records; None if unknown."""
-    sample = reader.head(path)
+    """The format of a file, from its first parseable records; None if unknown.
+
+    Reads up to SNIFF_BYTES (a first record may be a long LIST response); a record cut off
+    by that limit is still recognised by its leading fields.
+    """
+    sample = reader.head(path, SNIFF_BYTES)
     pieces = (reader.split_objects(sample) if reader.looks_pretty_printed(sample)
               else sample.splitlines())
     for piece in pieces[:50]:
@@ -92,6 +97,9 @@ def sniff(path: Path) -> str | None:
             for name, module in FORMATS.items():
                 if module.recognises(record):
                     return name
+    for name, module in FORMATS.items():
+        if module.recognises_prefix(sample[:SNIFF_BYTES]):
+            return name
     return None
 
 
@@ -114,10 +122,17 @@ def ingest(wh: Warehouse, paths: list[str], *, fmt: str | None = None,
         raise VaultlabError(f"unknown format {fmt!r}; known formats: {', '.join(FORMATS)}")
     plan: list[tuple[Path, str | None, str | None]] = []  # (file, format, why skipped)
     for path, named in discover(paths):
-        if path.stat().st_size == 0:
+        try:
+            empty = path.stat().st_size == 0 or not reader.head(path, 1)
+            found = None if empty else fmt or sniff(path)
+        except VaultlabError:
+            if named:
+                raise
+            plan.append((path, fmt, "not a readable gzip file"))
+            continue
+        if empty:
             plan.append((path, fmt, "empty file"))
             continue
-        found = fmt or sniff(path)
         if found is None and named:
             raise VaultlabError(f"cannot tell the format of {path}; if it is an audit log, "
                                 f"pass --format ({', '.join(FORMATS)})")
@@ -184,12 +199,14 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
             _load_segment(cur, file_id, result)
     finally:
         bar.close()
-    for line, nbytes, excerpt in oversized.lines:
-        cur.execute("insert into quarantine values (?, ?, ?, ?)",
-                    [file_id, line, f"line of {nbytes} bytes is longer than the limit of {max_line_bytes}",
-                     excerpt.decode("utf-8", "replace")])
-    result.lines_read += len(oversized.lines)
-    result.quarantined += len(oversized.lines)
+    unreadable = [(line, f"line of {nbytes} bytes is longer than the limit of {max_line_bytes}",
+                   reader.redact_excerpt(excerpt)) for line, nbytes, excerpt in oversized.lines]
+    if oversized.damaged_at:
+        unreadable.append((*oversized.damaged_at, None))
+    for line, reason, excerpt in unreadable:
+        cur.execute("insert into quarantine values (?, ?, ?, ?)", [file_id, line, reason, excerpt])
+    result.lines_read += len(unreadable)
+    result.quarantined += len(unreadable)
     cur.execute("drop table if exists stage; drop table if exists skipped")
     return on_disk.sha256.hexdigest(), on_disk.size
 

@@ -11,10 +11,10 @@ record happen afterwards inside DuckDB. Two layouts are understood:
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -34,9 +34,61 @@ def is_gzip(path: Path) -> bool:
         return probe.read(2) == b"\x1f\x8b"
 
 
+class Gunzip(io.RawIOBase):
+    """gzip decompression that keeps everything before damage.
+
+    gzip.GzipFile drops the data of a read that meets the end of a truncated file; a
+    rotation stopped mid-write leaves exactly such files. Here the readable part comes out
+    first, then the error. Concatenated members are read in turn.
+    """
+
+    def __init__(self, raw: BinaryIO):
+        self._raw, self._unzip, self._out = raw, zlib.decompressobj(47), bytearray()
+        self._error: Exception | None = None
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self, want: int) -> None:
+        while len(self._out) < want and not self._done:
+            chunk = self._raw.read(1 << 20)
+            if not chunk:
+                self._done = True
+                if not self._unzip.eof:
+                    self._error = EOFError("compressed data ends before its end marker")
+                return
+            try:
+                self._out += self._unzip.decompress(chunk)
+                while self._unzip.eof and self._unzip.unused_data:  # the next gzip member
+                    rest, self._unzip = self._unzip.unused_data, zlib.decompressobj(47)
+                    self._out += self._unzip.decompress(rest)
+            except zlib.error as err:
+                self._done, self._error = True, err
+
+    def read(self, size: int = -1) -> bytes:
+        self._fill(size if size >= 0 else 1 << 62)
+        if not self._out and self._error:
+            err, self._error = self._error, None
+            raise err
+        n = len(self._out) if size < 0 else size
+        data = bytes(self._out[:n])
+        del self._out[:n]
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def open_binary(path: Path) -> BinaryIO:
     """Open a file for reading, decompressing gzip by its magic bytes (not its name)."""
-    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+    return Gunzip(open(path, "rb")) if is_gzip(path) else open(path, "rb")
 
 
 class HashingFile(io.RawIOBase):
@@ -69,7 +121,7 @@ def open_hashed(path: Path) -> tuple[BinaryIO, HashingFile]:
     """Open for reading (gunzipping by magic bytes) while hashing the bytes on disk."""
     raw = HashingFile(path)
     buffered = io.BufferedReader(raw, buffer_size=1 << 20)
-    stream = gzip.GzipFile(fileobj=buffered, mode="rb") if is_gzip(path) else buffered
+    stream = Gunzip(buffered) if is_gzip(path) else buffered
     return stream, raw
 
 
@@ -78,9 +130,18 @@ def empty_batch() -> pa.Table:
 
 
 def head(path: Path, size: int = 1 << 16) -> bytes:
-    """The first bytes of a file, decompressed."""
+    """The first bytes of a file, decompressed; of a damaged .gz, what can be read."""
+    out = b""
     with open_binary(path) as fh:
-        return fh.read(size)
+        try:
+            while len(out) < size and (block := fh.read(min(1 << 16, size - len(out)))):
+                out += block
+        except (EOFError, zlib.error):
+            if not out:
+                from .errors import VaultlabError
+
+                raise VaultlabError(f"{path} is not a readable gzip file") from None
+    return out
 
 
 def looks_pretty_printed(sample: bytes) -> bool:
@@ -94,9 +155,20 @@ def looks_pretty_printed(sample: bytes) -> bool:
 
 @dataclass
 class Oversized:
-    """Lines too long to hand to the parser; quarantined by the caller."""
+    """What the reader could not hand to the parser; quarantined by the caller."""
 
     lines: list[tuple[int, int, bytes]] = field(default_factory=list)  # (line, bytes, excerpt)
+    damaged_at: tuple[int, str] | None = None  # (line, reason): compressed data that ends early
+
+
+_DATA_KEY = re.compile(rb'"data"\s*:.*', re.S)
+_TOKEN_FIELD = re.compile(rb'"(client_token|accessor|client_token_accessor|token|wrapped_accessor)"\s*:\s*"[^"]*"')
+
+
+def redact_excerpt(raw: bytes) -> str:
+    """A bad line's first KB, cut at its first "data" key, token fields blanked (as the SQL does)."""
+    cut = _TOKEN_FIELD.sub(rb'"\1":"<cut>"', _DATA_KEY.sub(b'"data":<cut>', raw[: EXCERPT_BYTES * 4]))
+    return cut[:EXCERPT_BYTES].decode("utf-8", "replace")
 
 
 def _batch(body: bytes, first_line: int) -> tuple[pa.Table, int]:
@@ -115,6 +187,26 @@ def _batch(body: bytes, first_line: int) -> tuple[pa.Table, int]:
     return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH)), len(ends)
 
 
+def _read(stream: BinaryIO, size: int, oversized: Oversized, line_now) -> bytes:
+    """Read up to `size` bytes; a truncated or corrupt .gz ends the data where it breaks, remembered.
+
+    Reads in small steps so that what decompressed before the damage is kept.
+    """
+    if oversized.damaged_at:
+        return b""
+    parts, got = [], 0
+    try:
+        while got < size and (block := stream.read(min(1 << 18, size - got))):
+            parts.append(block)
+            got += len(block)
+    except (EOFError, zlib.error) as err:
+        data = b"".join(parts)
+        oversized.damaged_at = (line_now() + data.count(b"\n"),
+                                f"the compressed file is damaged from here on ({err}); the lines before loaded")
+        return data
+    return b"".join(parts)
+
+
 def iter_line_batches(stream: BinaryIO, oversized: Oversized, *, chunk_bytes: int = CHUNK_BYTES,
                       max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[pa.Table, int]]:
     """Yield (batch, bytes consumed) for a JSON-lines stream.
@@ -125,7 +217,7 @@ def iter_line_batches(stream: BinaryIO, oversized: Oversized, *, chunk_bytes: in
     next_line = 1
     carry = b""
     skip: list | None = None  # [line, bytes, excerpt] of an oversized line being read past
-    while data := stream.read(chunk_bytes):
+    while data := _read(stream, chunk_bytes, oversized, lambda: next_line):
         if skip is not None:
             nl = data.find(b"\n")
             skip[1] += len(data) if nl < 0 else nl

@@ -27,7 +27,8 @@ parsed as (
                                   "entity_id": "VARCHAR", "token_type": "VARCHAR",
                                   "token_ttl": "BIGINT"}}}')) end as e
     from decoded
-    where octet_length(raw) > 2 or txt is null or trim(txt, chr(9) || chr(10) || chr(13) || ' ') <> ''  -- blank lines are not records
+    -- blank (whitespace-only) lines are not records; most lines start with "{" and skip the trim
+    where starts_with(txt, '{') or txt is null or trim(txt, chr(9) || chr(10) || chr(13) || ' ') <> ''
 ),
 checked as (
     select *,
@@ -45,10 +46,13 @@ checked as (
 ),
 base as (
     select line, raw, txt, reason,
-        -- a bad line's first KB, cut at its first "data" key: a log_raw device writes secret
-        -- values there, and a line that cannot be parsed cannot be redacted field by field
-        case when reason is not null then left(regexp_replace(rtrim(coalesce(txt, raw::varchar), chr(10) || chr(13)),
-                                                             '"data"\s*:.*$', '"data":<cut>', 's'), 1024) end as excerpt,
+        -- a bad line's first KB, cut at its first "data" key and with token fields blanked: a
+        -- log_raw device writes secret values and live tokens there, and a line that cannot be
+        -- parsed cannot be redacted field by field (reader.redact_excerpt does the same)
+        case when reason is not null then left(regexp_replace(regexp_replace(
+                 rtrim(coalesce(txt, raw::varchar), chr(10) || chr(13)), '"data"\s*:.*$', '"data":<cut>', 's'),
+                 '"(client_token|accessor|client_token_accessor|token|wrapped_accessor)"\s*:\s*"[^"]*"',
+                 '"\1":"<cut>"', 'g'), 1024) end as excerpt,
         e,
         case when e.type like '%request' then 'request' else 'response' end as kind,
         nullif(e.request.id, '') as request_id,
@@ -131,24 +135,36 @@ leaves as (
                               and not regexp_matches(x, '^"\d{4}-\d\d-\d\dT')))
              else 0 end as plain_values
     from data
+),
+tokens as (  -- token fields keep HMACs only: a log_raw device writes live tokens there
+    select *,
+        case when starts_with(e.auth.accessor, 'hmac-sha256:') then e.auth.accessor end as auth_accessor,
+        case when starts_with(e.auth.client_token, 'hmac-sha256:') then e.auth.client_token end as auth_token,
+        case when starts_with(e.request.client_token_accessor, 'hmac-sha256:')
+             then e.request.client_token_accessor end as request_accessor,
+        case when starts_with(e.request.client_token, 'hmac-sha256:') then e.request.client_token end as request_token,
+        case when starts_with(e.response.auth.accessor, 'hmac-sha256:') then e.response.auth.accessor end as issued_accessor,
+        len(list_filter([e.auth.client_token, e.auth.accessor, e.request.client_token,
+                         e.request.client_token_accessor, e.response.auth.client_token, e.response.auth.accessor],
+                        lambda t: t <> '' and not starts_with(t, 'hmac-sha256:'))) as plain_tokens
+    from leaves
 )
 select
-    line, reason, excerpt, md5_number(raw) as rec_hash, kind,
-    coalesce(request_id, md5(raw)) as event_id,
+    -- the record's identity: its canonical (minified) JSON, the same however it was laid out
+    line, reason, excerpt, case when reason is null then md5_number(json(txt)) end as rec_hash, kind,
+    case when reason is null then coalesce(request_id, md5(json(txt))) end as event_id,
     'vault' as source,
     try_cast(e.time as timestamptz) as ts,
     coalesce(entity, display_name, nullif(login_name, ''),
-             nullif(e.auth.accessor, ''), nullif(e.request.client_token_accessor, ''),
-             nullif(e.auth.client_token, ''), nullif(e.request.client_token, '')) as actor,
+             auth_accessor, request_accessor, auth_token, request_token) as actor,
     coalesce(role_display_name, display_name, nullif(login_name, '')) as actor_name,
     case when list_contains(pols, 'root') or display_name = 'root' then 'root'
          when auth_method in ('oidc', 'userpass', 'ldap', 'github', 'okta', 'radius', 'saml') then 'human'
          when auth_method in ('approle', 'kubernetes', 'aws', 'gcp', 'azure', 'jwt', 'cert') then 'service'
          else 'unknown' end as actor_type,
     auth_method,
-    case when is_login then nullif(e.response.auth.accessor, '')
-         else coalesce(nullif(e.auth.accessor, ''), nullif(e.request.client_token_accessor, ''),
-                       nullif(e.auth.client_token, ''), nullif(e.request.client_token, '')) end as token_id,
+    case when is_login then issued_accessor
+         else coalesce(auth_accessor, request_accessor, auth_token, request_token) end as token_id,
     case when is_login or path like 'auth/token/create%' then e.response.auth.token_ttl end as token_ttl_s,
     pols as policies,
     coalesce(op, e.type) as action,
@@ -187,8 +203,8 @@ select
     request_id,
     entity as entity_id,
     nullif(ident.token_type, '') as token_type,
-    coalesce(nullif(e.auth.client_token, ''), nullif(e.request.client_token, '')) as client_token,
-    case when is_login or path like 'auth/token/create%' then nullif(e.response.auth.accessor, '') end as issued_token_id,
+    coalesce(auth_token, request_token) as client_token,
+    case when is_login or path like 'auth/token/create%' then issued_accessor end as issued_token_id,
     e.auth.token_ttl as auth_token_ttl_s,
     ident.metadata as auth_metadata,
     case when json_type(e.request.data) = 'OBJECT' then json_keys(e.request.data) end as request_keys,
@@ -198,5 +214,5 @@ select
                          then list_transform(json_keys(e.response.data, '$.data'), lambda k: 'data.' || k) end)
     end as response_keys,
     hmacs as data_hmacs,
-    plain_values as raw_values
-from leaves
+    plain_values + plain_tokens as raw_values
+from tokens
