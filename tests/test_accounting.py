@@ -289,3 +289,14 @@ def test_a_log_raw_device_leaks_no_token(warehouse, tmp_path):
     dump = json.dumps(rows(warehouse, "select * from events"), default=str) + json.dumps(
         rows(warehouse, "select * from quarantine"))
     assert live not in dump and "plain-accessor-xyz" not in dump
+
+
+def test_the_damage_in_a_gzip_is_placed_after_the_last_line_read(warehouse, synth_small, tmp_path):
+    lines = _lines(synth_small, 300)
+    whole = gzip.compress(b"".join(lines), mtime=0)
+    (tmp_path / "cut.gz").write_bytes(whole[: len(whole) * 2 // 3])
+    [result] = ingest(warehouse, [str(tmp_path / "cut.gz")], progress=False)
+    quarantined = dict(warehouse.query("select reason, line from quarantine")[1])
+    [damage_line] = [line for reason, line in quarantined.items() if "damaged" in reason]
+    assert damage_line == result.lines_read  # the last line counted is the damage itself
+    assert result.lines_read == result.events_loaded + result.quarantined

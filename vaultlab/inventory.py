@@ -66,7 +66,8 @@ def _read_rows(path: Path) -> list[dict]:
             return list(csv.DictReader(text.splitlines()))
         data = yaml.safe_load(text) if suffix in (".yaml", ".yml") else json.loads(text)
     except (ValueError, yaml.YAMLError) as err:
-        raise VaultlabError(f"{path} cannot be read as {suffix.lstrip('.') or 'JSON'}: {str(err).splitlines()[0]}") from None
+        kind = suffix.lstrip(".") or "JSON"
+        raise VaultlabError(f"{path} cannot be read as {kind}: {str(err).splitlines()[0]}") from None
     if isinstance(data, dict):  # {"secrets": [...]} is accepted too
         data = data.get("secrets")
     if not isinstance(data, list):
@@ -137,7 +138,8 @@ def load_inventory(wh: Warehouse, paths: list[str], *, as_of: datetime | None = 
         cur.execute("insert into inventory_snapshots values (?, ?, ?, ?, ?, ?)",
                     [snapshot_id, as_of or now, now, [str(p) for p in files], len(parsed), len(rejects)])
         if parsed:
-            rows_table = pa.Table.from_pylist([{"snapshot_id": snapshot_id, **r} for r in parsed], schema=ROW_SCHEMA)
+            rows_table = pa.Table.from_pylist(  # noqa: F841 (read by DuckDB's replacement scan)
+                [{"snapshot_id": snapshot_id, **r} for r in parsed], schema=ROW_SCHEMA)
             cur.execute("insert into inventory_rows by name select * from rows_table")  # replacement scan
         if rejects:
             cur.executemany("insert into inventory_rejects values (?, ?, ?, ?, ?)",

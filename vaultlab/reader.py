@@ -187,24 +187,18 @@ def _batch(body: bytes, first_line: int) -> tuple[pa.Table, int]:
     return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH)), len(ends)
 
 
-def _read(stream: BinaryIO, size: int, oversized: Oversized, line_now) -> bytes:
-    """Read up to `size` bytes; a truncated or corrupt .gz ends the data where it breaks, remembered.
+def _read(stream: BinaryIO, size: int, oversized: Oversized) -> bytes:
+    """Read up to `size` bytes; a truncated or corrupt .gz ends the data where it breaks.
 
-    Reads in small steps so that what decompressed before the damage is kept.
+    The damage is remembered in `oversized.damaged_at` (its line is set by the caller).
     """
     if oversized.damaged_at:
         return b""
-    parts, got = [], 0
     try:
-        while got < size and (block := stream.read(min(1 << 18, size - got))):
-            parts.append(block)
-            got += len(block)
-    except (EOFError, zlib.error) as err:
-        data = b"".join(parts)
-        oversized.damaged_at = (line_now() + data.count(b"\n"),
-                                f"the compressed file is damaged from here on ({err}); the lines before loaded")
-        return data
-    return b"".join(parts)
+        return stream.read(size)
+    except (EOFError, zlib.error) as err:  # Gunzip hands out all it could decompress first
+        oversized.damaged_at = (0, f"the compressed file is damaged from here on ({err}); the lines before loaded")
+        return b""
 
 
 def iter_line_batches(stream: BinaryIO, oversized: Oversized, *, chunk_bytes: int = CHUNK_BYTES,
@@ -217,7 +211,7 @@ def iter_line_batches(stream: BinaryIO, oversized: Oversized, *, chunk_bytes: in
     next_line = 1
     carry = b""
     skip: list | None = None  # [line, bytes, excerpt] of an oversized line being read past
-    while data := _read(stream, chunk_bytes, oversized, lambda: next_line):
+    while data := _read(stream, chunk_bytes, oversized):
         if skip is not None:
             nl = data.find(b"\n")
             skip[1] += len(data) if nl < 0 else nl
@@ -240,9 +234,13 @@ def iter_line_batches(stream: BinaryIO, oversized: Oversized, *, chunk_bytes: in
         yield table, len(data)
     if skip is not None:
         oversized.lines.append(tuple(skip))
+        next_line += 1
     elif carry:
         table, _ = _batch(carry + b"\n", next_line)
+        next_line += 1
         yield table, 0
+    if oversized.damaged_at:  # the damage starts after the last line read
+        oversized.damaged_at = (next_line, oversized.damaged_at[1])
 
 
 _OBJECT_START = re.compile(rb"\n(?=\{)")
