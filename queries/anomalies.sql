@@ -20,11 +20,12 @@ with p as (
     select vl_period_start() as p_start, vl_period_end() as p_end,
            to_days(vl_threshold('baseline_days')::integer) as baseline
 ),
-scope as (
-    select e.* from events e, p
+scope as not materialized (  -- each signal reads events with its own filters pushed down
+    select e.ts, e.actor, e.actor_name, e.actor_type, e.resource, e.src_ip, e.category, e.outcome, e.token_ttl_s
+    from events e, p
     where e.ts >= p.p_start - p.baseline and e.ts < p.p_end and e.actor is not null
 ),
-in_period as (
+in_period as not materialized (
     select s.* from scope s, p where s.ts >= p.p_start
 ),
 -- new_source_ip ------------------------------------------------------------------------
