@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench bench-analytics clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/ingest.py
+
+bench-analytics: $(BIN)/.installed
+	$(BIN)/python benchmarks/analytics.py
 
 clean:
 	rm -rf $(VENV) reports/demo benchmarks/work
