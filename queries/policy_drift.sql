@@ -4,7 +4,7 @@
 -- baseline the latest baseline snapshot taken before it.
 -- `diff` lists the lines only in the baseline (-) and only in the current text (+).
 with snaps as (
-    select * from policy_snapshots where taken_at < vl_period_end()
+    select * from policy_snapshots where taken_at <= vl_period_end()
 ),
 base as (
     select snapshot_id from snaps where baseline order by taken_at desc, snapshot_id desc limit 1

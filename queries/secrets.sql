@@ -12,8 +12,8 @@ chosen as (
     from per_store
     qualify row_number() over (
         partition by store
-        order by taken_at < vl_period_end() desc,
-                 case when taken_at < vl_period_end() then taken_at end desc nulls last,
+        order by taken_at <= vl_period_end() desc,
+                 case when taken_at <= vl_period_end() then taken_at end desc nulls last,
                  taken_at, snapshot_id desc) = 1
 )
 select i.secret_id, i.store, i.name, i.kind, i.owner, i.environment, i.created_at,

@@ -153,7 +153,8 @@ def test_bad_policy_files(warehouse, tmp_path):
     (tmp_path / "broken.hcl").write_text('path "secret/*" {\n  capabilities = ["read"\n')
     with pytest.raises(VaultlabError, match="policy broken is not valid HCL"):
         load_policies(warehouse, [str(tmp_path / "broken.hcl")])
-    (tmp_path / "legacy.hcl").write_text('path "secret/foo" {\n  policy = "write"\n}\npath "*" {\n  policy = "sudo"\n}\n')
+    (tmp_path / "legacy.hcl").write_text(
+        'path "secret/foo" {\n  policy = "write"\n}\npath "*" {\n  policy = "sudo"\n}\n')
     load_policies(warehouse, [str(tmp_path / "legacy.hcl")])
     got = rows(warehouse, "select path, finding from policy_findings order by all")
     assert got == [{"path": "*", "finding": "admin_without_deny"}, {"path": "*", "finding": "sudo"},

@@ -24,7 +24,8 @@ def month(tmp_path_factory, synth_small):
     with Warehouse(db) as wh:
         ingest(wh, [str(out / "vault_audit.log")], progress=False)
         load_inventory(wh, [str(out / "inventory.json")], as_of=parse_period(as_of="2026-10-31").end)
-        load_policies(wh, [str(out / "policies" / "baseline")], baseline=True, as_of=parse_period(as_of="2026-09-01").end)
+        load_policies(wh, [str(out / "policies" / "baseline")], baseline=True,
+                      as_of=parse_period(as_of="2026-09-01").end)
         load_policies(wh, [str(out / "policies" / "current")], as_of=parse_period(as_of="2026-10-20").end)
     return db, out, answers
 
@@ -67,17 +68,21 @@ def test_anomalies_are_exactly_the_planted_ones(month):
 def test_rotation_orphans_gaps_and_policies(month):
     db, _, answers = month
     with Warehouse(db) as wh:
-        overdue = {r["secret_id"] for r in rows(wh, "select * from rotation_status where status = 'overdue'", period=OCTOBER)}
+        overdue = {r["secret_id"] for r in rows(wh, "select * from rotation_status where status = 'overdue'",
+                                                period=OCTOBER)}
         assert overdue == {"secret/prod/payments/db"}
-        assert rows(wh, "select count(*) as n from rotation_status where status = 'never'", period=OCTOBER) == [{"n": 0}]
+        never = "select count(*) as n from rotation_status where status = 'never'"
+        assert rows(wh, never, period=OCTOBER) == [{"n": 0}]
         orphans = {r["secret_id"] for r in rows(wh, "select * from orphaned_secrets", period=OCTOBER)}
         assert orphans == set(answers["secrets_never_read"])
         [gap] = rows(wh, "select * from audit_gaps", period=OCTOBER)
         [planted_gap] = _planted(answers, "audit_gap")
-        assert gap["gap_start"].isoformat() < planted_gap["gap_start"] and gap["gap_end"].isoformat() > planted_gap["gap_end"]
+        assert gap["gap_start"].isoformat() < planted_gap["gap_start"]
+        assert gap["gap_end"].isoformat() > planted_gap["gap_end"]
         drift = {(r["policy"], r["change"]) for r in rows(wh, "select * from policy_drift", period=OCTOBER)}
         assert drift == {(p["policy"], p["change"]) for p in _planted(answers, "policy_drift")}
-        findings = {(r["policy"], r["path"], r["finding"]) for r in rows(wh, "select * from policy_findings", period=OCTOBER)}
+        findings = {(r["policy"], r["path"], r["finding"])
+                    for r in rows(wh, "select * from policy_findings", period=OCTOBER)}
         assert findings == {(p["policy"], p["path"], p["kind"]) for p in _planted(answers, "policy_finding")}
         [change] = rows(wh, "select * from policy_changes", period=OCTOBER)
         assert (change["policy"], change["actor"]) == ("payments-admin", _planted(answers, "policy_change")[0]["actor"])

@@ -57,7 +57,8 @@ def as_junit(run: CheckRun) -> str:
                        errors=str(sum(s == "error" for s in statuses)),
                        skipped=str(sum(s in ("skip", "manual") for s in statuses)))
     for req in run.framework.requirements:
-        case = ET.SubElement(suite, "testcase", classname=f"vaultlab.{run.framework.id}", name=f"{req.id} {req.title}")
+        case = ET.SubElement(suite, "testcase", classname=f"vaultlab.{run.framework.id}",
+                             name=f"{req.id} {req.title}")
         status = run.requirement_status[req.id]
         mine = [r for r in run.results if r["control_id"] == req.id]
         lines = "\n".join(f"[{r['status']}] {r['check']}: {r['resource'] or ''}: {r['reason']}"

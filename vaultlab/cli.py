@@ -89,7 +89,8 @@ def cmd_inventory_load(args) -> int:
     as_of = views.parse_period(as_of=args.as_of).end if args.as_of else None
     with _open(args) as wh:
         result = load_inventory(wh, args.files, as_of=as_of, default_store=args.store)
-    print(f"snapshot {result.snapshot_id}: {result.rows_loaded} secret(s) loaded, {len(result.rejects)} row(s) rejected")
+    print(f"snapshot {result.snapshot_id}: {result.rows_loaded} secret(s) loaded, "
+          f"{len(result.rejects)} row(s) rejected")
     for path, row, reason in result.rejects:
         print(f"rejected: {path} row {row}: {reason}", file=sys.stderr)
     return 0
