@@ -64,7 +64,8 @@ def as_junit(run: CheckRun) -> str:
         lines = "\n".join(f"[{r['status']}] {r['check']}: {r['resource'] or ''}: {r['reason']}"
                           for r in mine if r["status"] in ("alarm", "error", "excepted"))
         if status == "alarm":
-            ET.SubElement(case, "failure", message=f"{sum(r['status'] == 'alarm' for r in mine)} finding(s)").text = lines
+            alarms = sum(r["status"] == "alarm" for r in mine)
+            ET.SubElement(case, "failure", message=f"{alarms} finding(s)").text = lines
         elif status == "error":
             ET.SubElement(case, "error", message="a check failed").text = lines
         elif status in ("skip", "manual"):
