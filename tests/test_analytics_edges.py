@@ -191,3 +191,15 @@ def test_period_arguments():
             parse_period(bad)
     with pytest.raises(VaultlabError, match="empty"):
         parse_period(start="2026-10-07", end="2026-10-01")
+
+
+def test_each_period_sees_the_inventory_of_its_time(warehouse, tmp_path):
+    october, november = tmp_path / "oct.json", tmp_path / "nov.json"
+    october.write_text(json.dumps([{"name": "secret/old", "kind": "database", "last_rotated_at": "2026-10-20"}]))
+    november.write_text(json.dumps([{"name": "secret/new", "kind": "database", "last_rotated_at": "2026-11-10"}]))
+    load_inventory(warehouse, [str(november)], as_of=parse_period(as_of="2026-11-15").end)
+    load_inventory(warehouse, [str(october)], as_of=parse_period(as_of="2026-10-31").end)  # loaded later
+    assert [r["secret_id"] for r in rows(warehouse, "select * from secrets", period=OCTOBER)] == ["secret/old"]
+    assert [r["secret_id"] for r in rows(warehouse, "select * from secrets", period="2026-11")] == ["secret/new"]
+    # before any snapshot existed, the earliest one stands in
+    assert [r["secret_id"] for r in rows(warehouse, "select * from secrets", period="2026-09")] == ["secret/old"]
