@@ -13,6 +13,7 @@ from .controls import FRAMEWORKS, run_checks
 from .errors import VaultlabError
 from .ingestion import ingest
 from .inventory import load_inventory
+from .pack import verify_pack
 from .policies import load_policies
 from . import rotation
 from .rotation import rotation_plan, to_ical
@@ -131,6 +132,18 @@ def cmd_rotation_plan(args) -> int:
     return 0
 
 
+def cmd_verify(args) -> int:
+    result = verify_pack(args.pack, public_key=args.public_key)
+    for problem in result.problems():
+        print(problem)
+    if result.intact:
+        signed = ", signature valid" if result.signature == "valid" else ""
+        print(f"{args.pack}: intact{signed}")
+        return 0
+    print(f"{args.pack}: NOT intact ({len(result.problems())} problem(s))", file=sys.stderr)
+    return 1
+
+
 def cmd_synth(args) -> int:
     answers = synthesize(args.out, lines=args.lines, seed=args.seed, start=args.start, days=args.days)
     print(f"wrote {answers.records} audit records ({answers.events} events) to {Path(args.out) / 'vault_audit.log'}")
@@ -226,6 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--horizon", type=int, default=30, help="days ahead to list (default 30)")
     q.add_argument("--ics", metavar="FILE", help="also write the plan as an iCalendar file")
     q.set_defaults(func=cmd_rotation_plan)
+
+    p = sub.add_parser("verify", help="check an evidence pack against its manifest; exit 0 intact, 1 not")
+    p.add_argument("pack", metavar="PACK")
+    p.add_argument("--public-key", help="Ed25519 public key (PEM) that must have signed the manifest")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("config", parents=[formatted, configured], help="the thresholds in force, with their meaning")
     p.set_defaults(func=cmd_config)
