@@ -14,6 +14,7 @@ from .errors import VaultlabError
 from .ingestion import ingest
 from .inventory import load_inventory
 from .pack import verify_pack
+from .packs import make_pack
 from .policies import load_policies
 from . import rotation
 from .rotation import rotation_plan, to_ical
@@ -132,6 +133,14 @@ def cmd_rotation_plan(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    db = args.db or str(default_db_path())
+    pack = make_pack(db, args.framework, args.period, args.out, organisation=args.organisation,
+                     config=args.config, exceptions=args.exceptions, sign_key=args.sign_key)
+    print(f"{args.framework} {args.period}: {pack} (and {pack}.zip)")
+    return 0
+
+
 def cmd_verify(args) -> int:
     result = verify_pack(args.pack, public_key=args.public_key)
     for problem in result.problems():
@@ -174,6 +183,10 @@ def cmd_demo(args) -> int:
                                         as_of=None, exceptions=None, format="table", config=None))
     print(f"\n`vaultlab check` exits {code} here: the sample month has planted findings (see "
           f"{SAMPLES / 'answers.json'}).")
+    print("\nrendering the evidence packs for October 2026:")
+    for framework in FRAMEWORKS:
+        pack = make_pack(db, framework, "2026-10", out, organisation="Example Corp (sample data)")
+        print(f"  {framework:9s} {pack / 'report.html'}   (verify: vaultlab verify {pack})")
     print(f"next: vaultlab --db {db} check --framework hipaa --period 2026-10")
     print(f"      vaultlab --db {db} sql --period 2026-10 \"select * from anomalies\"")
     return 0
@@ -239,6 +252,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--horizon", type=int, default=30, help="days ahead to list (default 30)")
     q.add_argument("--ics", metavar="FILE", help="also write the plan as an iCalendar file")
     q.set_defaults(func=cmd_rotation_plan)
+
+    p = sub.add_parser("report", parents=[shared, configured],
+                       help="render a framework's evidence report for a month into an evidence pack")
+    p.add_argument("--framework", required=True, choices=FRAMEWORKS)
+    p.add_argument("--period", required=True, help="a calendar month, YYYY-MM (UTC)")
+    p.add_argument("--out", default="reports", help="where the pack folder goes (default reports/)")
+    p.add_argument("--organisation", default="", help="shown in the report's title")
+    p.add_argument("--exceptions", help="YAML file of accepted risks")
+    p.add_argument("--sign-key", help="Ed25519 private key (PEM) to sign the manifest with")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("verify", help="check an evidence pack against its manifest; exit 0 intact, 1 not")
     p.add_argument("pack", metavar="PACK")

@@ -59,7 +59,10 @@ class Warehouse:
             raise _explain_open_error(self.path, err) from None
         finally:
             os.umask(old_umask)
-        self._con.execute("set enable_progress_bar = false")  # ours is on stderr, when wanted
+        try:
+            self._con.execute("set enable_progress_bar = false")  # ours is on stderr, when wanted
+        except duckdb.Error:
+            pass  # in a Jupyter kernel without ipywidgets DuckDB refuses to touch the setting
         if read_only:
             self._check_schema()
         else:
