@@ -100,8 +100,9 @@ def main() -> None:
               f"{ours['quarantined']} quarantined)")
         if bare:
             print(f"  ratio vaultlab/bare: {bare['seconds'] / ours['seconds']:.2f}")
-        for f in args.work.glob("*.duckdb*"):
-            f.unlink()
+        for mode in ("bare", "vaultlab"):  # its own warehouses only: analytics.py keeps others here
+            for f in args.work.glob(f"{mode}.duckdb*"):
+                f.unlink()
 
 
 if __name__ == "__main__":
