@@ -51,3 +51,22 @@ def test_the_incident_notebook_runs(spike, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     text = out.read_text()
     assert "Identities and tokens to revoke" in text and planted["actor"] in text
+
+
+def test_the_explore_notebook_runs_sql_magic(spike, tmp_path):
+    db, _ = spike
+    out = tmp_path / "explore.ipynb"
+    result = subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "explore.ipynb"), str(out),
+                             "-p", "warehouse", str(db), "-p", "period", "2026-10"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    import nbformat
+
+    nb = nbformat.read(out, as_version=4)
+    texts = ["".join(str(o.get("data", {}).get("text/plain", "")) + str(o.get("data", {}).get("text/html", ""))
+                     for o in c.get("outputs", [])) for c in nb.cells if c.cell_type == "code"]
+    magic = next(t for c, t in zip([c for c in nb.cells if c.cell_type == "code"], texts)
+                 if c.source.startswith("%sql select signal"))
+    for signal in ("failed_auth_burst", "denied_requests", "volume_spike", "long_ttl_token"):
+        assert signal in magic
+    assert any("rotation_status" in t for t in texts)  # the schema listing
