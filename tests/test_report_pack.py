@@ -90,3 +90,30 @@ def test_papermill_cli_runs_the_notebook_directly(pack, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     text = out.read_text()
     assert "164.308(a)(5)(ii)(D)" in text and "Evidence to attach" in text
+
+
+def test_rendering_again_gives_the_same_evidence_and_a_signed_pack_verifies(pack, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    folder, _ = pack
+    db = folder.parent.parent / "w.duckdb"
+    key = Ed25519PrivateKey.generate()
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    (tmp_path / "key.pub").write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    again = run_cli("report", "--framework", "soc2", "--period", "2026-10", "--out", str(tmp_path / "again"),
+                    "--organisation", "Acme & <Sons>", "--sign-key", str(tmp_path / "key.pem"), db=db)
+    assert again.returncode == 0, again.stderr[-2000:]
+    second = tmp_path / "again" / "soc2-2026-10"
+    same = ["controls.json"] + [p.relative_to(folder).as_posix() for p in (folder / "evidence").iterdir()]
+    for name in same:
+        assert (folder / name).read_bytes() == (second / name).read_bytes(), name
+    first_manifest = json.loads((folder / "manifest.json").read_text())
+    second_manifest = json.loads((second / "manifest.json").read_text())
+    assert first_manifest["run_id"] != second_manifest["run_id"]
+    assert {k: v for k, v in first_manifest["files"].items() if k in same} == \
+        {k: v for k, v in second_manifest["files"].items() if k in same}
+    signed = run_cli("verify", str(second), "--public-key", str(tmp_path / "key.pub"))
+    assert signed.returncode == 0 and "signature valid" in signed.stdout
