@@ -8,7 +8,6 @@ duplicates; a malformed record goes to `quarantine` with its line number and rea
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ from . import reader
 from .errors import VaultlabError
 from .pairing import (COUNT_FRESH, COUNT_REPEATED_KEYS, DELETE_LONE_HALVES, INSERT_EVENTS, INSERT_EVENTS_NUMBERED,
                       PULL_LONE_HALVES, SELECT_SKIPPED)
+from .pack import file_digest
 from .progress import Progress
 from .sources import FORMATS
 from .warehouse import Warehouse
@@ -103,14 +103,6 @@ def sniff(path: Path) -> str | None:
     return None
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def ingest(wh: Warehouse, paths: list[str], *, fmt: str | None = None,
            progress: bool | None = None) -> list[FileResult]:
     """Load every file under `paths`; returns one result per file, in load order.
@@ -146,7 +138,7 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
                 max_line_bytes: int = reader.MAX_LINE_BYTES) -> FileResult:
     started = datetime.now(timezone.utc)
     result = FileResult(path=str(path), format=fmt, file_id=None)
-    sha = sha256_of(path)
+    sha = file_digest(path)  # a file already loaded whole is skipped before any parsing
     _, rows = wh.query("select file_id from ingest_files where sha256 = ? order by file_id limit 1", [sha])
     if rows:
         result.already_loaded_as = rows[0][0]
