@@ -4,8 +4,12 @@ code, and seal the folder as an evidence pack (manifest, optional signature, zip
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
+import sys
+import tempfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -26,6 +30,20 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+@contextmanager
+def _quiet_stderr():
+    """Send file descriptor 2 (which the kernel process inherits) to a scratch file for a while."""
+    with tempfile.TemporaryFile() as scratch:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(scratch.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def export_html(executed: Path) -> str:
@@ -57,8 +75,9 @@ def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Pat
                   "organisation": organisation, "config": str(Path(config).resolve()) if config else "",
                   "exceptions": str(Path(exceptions).resolve()) if exceptions else "", "out_dir": str(pack)}
     try:
-        papermill.execute_notebook(str(NOTEBOOK), str(pack / "report.ipynb"), parameters=parameters,
-                                   kernel_name="python3", progress_bar=False, cwd=str(pack))
+        with _quiet_stderr():  # the kernel's start-up chatter would land in every cron mail
+            papermill.execute_notebook(str(NOTEBOOK), str(pack / "report.ipynb"), parameters=parameters,
+                                       kernel_name="python3", progress_bar=False, cwd=str(pack))
     except papermill.PapermillExecutionError as err:
         raise VaultlabError(f"the report notebook failed: {err.ename}: {err.evalue}") from None
     (pack / "report.html").write_text(export_html(pack / "report.ipynb"), encoding="utf-8")
