@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import glob
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,9 +42,6 @@ class FileResult:
     already_loaded_as: int | None = None
     skipped: str | None = None  # why a file was not read (empty, unknown format)
     seconds: float = 0.0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def discover(paths: list[str]) -> list[tuple[Path, bool]]:

@@ -77,13 +77,6 @@ def load_policies(wh: Warehouse, paths: list[str], *, baseline: bool = False,
     return _store(wh, texts, baseline, as_of, [str(p) for p in paths]), sorted(texts)
 
 
-def store_policy_texts(wh: Warehouse, named_texts: dict[str, str], *, baseline: bool = False,
-                       as_of: datetime | None = None, source: str = "vault") -> int:
-    """A snapshot from policy texts already in hand (e.g. collected from Vault's API)."""
-    texts = {name: (Path(source), text, parse_policy(text, name)) for name, text in named_texts.items()}
-    return _store(wh, texts, baseline, as_of, [source])
-
-
 def _store(wh: Warehouse, texts: dict, baseline: bool, as_of: datetime | None, sources: list[str]) -> int:
     now = datetime.now(timezone.utc)
     with wh.transaction() as cur:

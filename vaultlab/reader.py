@@ -125,10 +125,6 @@ def open_hashed(path: Path) -> tuple[BinaryIO, HashingFile]:
     return stream, raw
 
 
-def empty_batch() -> pa.Table:
-    return pa.table({"line": pa.array([], pa.int64()), "raw": pa.array([], pa.large_binary())})
-
-
 def head(path: Path, size: int = 1 << 16) -> bytes:
     """The first bytes of a file, decompressed; of a damaged .gz, what can be read."""
     out = b""

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import altair as alt
-import polars as pl
 import vl_convert
 
 from .controls import CheckRun, run_checks
@@ -95,24 +94,20 @@ def build_report(warehouse: str, framework: str, period: str, *, organisation: s
     return Report(run, organisation, tables, charts)
 
 
-def _frame(wh: Warehouse, sql: str, period) -> pl.DataFrame:
-    return wh.sql(sql, period=period)
-
-
 def _charts(wh: Warehouse, run: CheckRun) -> dict[str, str]:
     p = run.period
-    reads = _frame(wh, """select vl_day(ts)::varchar as day, actor_type, count(*) as reads from events
+    reads = wh.sql("""select vl_day(ts)::varchar as day, actor_type, count(*) as reads from events
                           where category = 'secret.read' and outcome = 'ok'
                             and ts >= vl_period_start() and ts < vl_period_end()
-                          group by all order by all""", p)
-    anomalies = _frame(wh, "select signal, severity, first_seen::varchar as first_seen, events, reason "
-                           "from anomalies order by all", p)
-    rotation = _frame(wh, """select secret_id, kind, rotation_days,
+                          group by all order by all""", period=p)
+    anomalies = wh.sql("select signal, severity, first_seen::varchar as first_seen, events, reason "
+                           "from anomalies order by all", period=p)
+    rotation = wh.sql("""select secret_id, kind, rotation_days,
                                     vl_as_of_date() - vl_day(last_rotated_at) as age_days
-                             from rotation_status where last_rotated_at is not null order by all""", p)
-    heat = _frame(wh, """select isodow(ts) as weekday, hour(timezone('UTC', ts)) as hour, count(*) as requests
+                             from rotation_status where last_rotated_at is not null order by all""", period=p)
+    heat = wh.sql("""select isodow(ts) as weekday, hour(timezone('UTC', ts)) as hour, count(*) as requests
                          from events where actor_type = 'human' and outcome = 'ok'
-                           and ts >= vl_period_start() and ts < vl_period_end() group by all order by all""", p)
+                           and ts >= vl_period_start() and ts < vl_period_end() group by all order by all""", period=p)
     charts = {}
     if reads.height:
         charts["reads per day by actor type"] = svg(alt.Chart(reads).mark_line(point=True).encode(
