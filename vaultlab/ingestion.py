@@ -83,8 +83,14 @@ def sniff(path: Path) -> str | None:
     by that limit is still recognised by its leading fields.
     """
     sample = reader.head(path, SNIFF_BYTES)
-    pieces = (reader.split_objects(sample) if reader.looks_pretty_printed(sample)
-              else sample.splitlines())
+    depth = reader.container_depth(sample)
+    if depth:
+        first = reader.first_container_record(sample, depth)
+        pieces = [first] if first else []
+    elif reader.looks_pretty_printed(sample):
+        pieces = reader.split_objects(sample)
+    else:
+        pieces = sample.splitlines()
     for piece in pieces[:50]:
         try:
             record = json.loads(piece)
@@ -175,8 +181,7 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
     try:
         stream, on_disk = reader.open_hashed(path)
         with stream:
-            batches = (reader.iter_pretty_batches(stream) if reader.looks_pretty_printed(reader.head(path))
-                       else reader.iter_line_batches(stream, oversized, max_line_bytes=max_line_bytes))
+            batches = _batches(stream, reader.head(path), oversized, max_line_bytes)
             for batch, nbytes in batches:
                 _stage_batch(cur, batch, stage_sql, params, first=staged == 0)
                 staged += batch.num_rows
@@ -200,6 +205,16 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
     return on_disk.sha256.hexdigest(), on_disk.size
 
 
+def _batches(stream, head: bytes, oversized: reader.Oversized, max_line_bytes: int):
+    """Numbered records: elements of a JSON list document, jq-style objects, or JSON lines."""
+    depth = reader.container_depth(head)
+    if depth:
+        return reader.iter_container_batches(stream, depth, oversized)
+    if reader.looks_pretty_printed(head):
+        return reader.iter_pretty_batches(stream)
+    return reader.iter_line_batches(stream, oversized, max_line_bytes=max_line_bytes)
+
+
 def _stage_batch(cur, batch, stage_sql: str, params: dict, *, first: bool) -> None:
     # `batch` is found by DuckDB's replacement scan of this frame's locals; unlike
     # register(), that does not keep every batch alive until the transaction ends
@@ -212,7 +227,8 @@ def _load_segment(cur, file_id: int, result: FileResult) -> None:
     params = {"file_id": file_id}
     cur.execute("insert into quarantine select file_id, line, reason, excerpt from stage where reason is not null")
     staged, bad, ts_min, ts_max = cur.execute("""
-        select count(*), count(reason), min(ts) filter (where reason is null), max(ts) filter (where reason is null)
+        select count(*) filter (where part = 0), count(reason) filter (where part = 0),
+               min(ts) filter (where reason is null), max(ts) filter (where reason is null)
         from stage
     """).fetchall()[0]
     cur.execute(SELECT_SKIPPED, {"ts_min": ts_min, "ts_max": ts_max})

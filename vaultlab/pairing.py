@@ -12,6 +12,7 @@ EVENT_COLUMNS = [
     "token_type", "client_token", "issued_token_id", "auth_token_ttl_s", "auth_metadata",
     "request_keys", "response_keys", "data_hmacs", "raw_values", "has_request", "has_response",
     "response_file_id", "response_line", "request_hash", "response_hash",
+    "account", "region", "source_host", "resource_alias",
 ]
 # How an event column is made from its request record `r` and response record `s`:
 # by default the response's value, else the request's (a Vault response record repeats
@@ -111,5 +112,5 @@ INSERT_EVENTS_NUMBERED = _insert_events(
     "select *, row_number() over (partition by pair_key, kind order by ts, file_id, line) as pair_no from keyed")
 
 COUNT_FRESH = f"""
-with {_FRESH} select count(*), coalesce(sum(raw_values), 0) from fresh
+with {_FRESH} select count(*) filter (where part = 0), coalesce(sum(raw_values), 0) from fresh
 """

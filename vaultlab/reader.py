@@ -261,3 +261,100 @@ def iter_pretty_batches(stream: BinaryIO) -> Iterator[tuple[pa.Table, int]]:
     raw = pa.array([p.replace(b"\n", b" ") for p in parts], type=pa.large_binary())
     table = pa.table({"line": pa.array(starts), "raw": raw})
     yield table, len(data)
+
+
+# A JSON document holding a list of records: `{"Records": [...]}` (CloudTrail), `{"records":
+# [...]}` (Azure), `{"entries": [...]}` (the Logging API), or a bare array (exports, jq -s).
+_WRAPPER = re.compile(rb'\A\s*\{\s*"(Records|records|entries)"\s*:\s*\[')
+_ARRAY = re.compile(rb"\A\s*\[")
+CONTAINER_MAX_BYTES = 1 << 30  # a container document is read whole
+
+
+def container_depth(sample: bytes) -> int | None:
+    """The nesting depth of the record list if `sample` starts a container document, else None."""
+    if _WRAPPER.match(sample):
+        return 2
+    if _ARRAY.match(sample):
+        return 1
+    return None
+
+
+def _escaped_quotes(a: np.ndarray, quotes: np.ndarray) -> np.ndarray:
+    """Which quotes are escaped: those preceded by an odd run of backslashes."""
+    after_backslash = quotes[(quotes > 0) & (a[np.maximum(quotes - 1, 0)] == 92)]
+    if not len(after_backslash):
+        return np.zeros(len(quotes), dtype=bool)
+    backslashes = np.flatnonzero(a == 92)
+    run_starts_here = np.r_[True, np.diff(backslashes) != 1]
+    run_start = backslashes[run_starts_here][np.cumsum(run_starts_here) - 1]
+    last = np.searchsorted(backslashes, after_backslash - 1)
+    escaped = after_backslash[(after_backslash - run_start[last]) % 2 == 1]
+    return np.isin(quotes, escaped)
+
+
+def container_spans(data: bytes, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first byte, end) of each element of the record list, found with vectorised numpy.
+
+    An element's span runs to the next element's first byte (so it may end in `,` and
+    blanks, which the SQL trims); the last ends at the list's `]`, or at the end of a
+    truncated document, where its incomplete element is then quarantined as malformed.
+    """
+    a = np.frombuffer(data, dtype=np.uint8)
+    quotes = np.flatnonzero(a == 34)
+    quotes = quotes[~_escaped_quotes(a, quotes)]
+    marks = np.flatnonzero((a == 123) | (a == 125) | (a == 91) | (a == 93) | (a == 44))
+    marks = marks[np.searchsorted(quotes, marks) % 2 == 0]  # outside strings
+    chars = a[marks]
+    delta = np.where((chars == 123) | (chars == 91), 1, np.where(chars == 44, 0, -1))
+    level = np.cumsum(delta) - delta  # nesting depth before each mark
+    inside = np.flatnonzero((level == depth - 1) & (chars == 91))  # the list's `[`
+    if not len(inside):
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    first = inside[0]
+    closing = np.flatnonzero((level[first + 1:] == depth) & (chars[first + 1:] == 93))
+    last = first + 1 + closing[0] if len(closing) else len(marks)
+    body = slice(first + 1, last)
+    commas = marks[body][(level[body] == depth) & (chars[body] == 44)]
+    starts = np.r_[marks[first] + 1, commas + 1].astype(np.int64)
+    end = marks[last] if last < len(marks) else len(a)
+    opens = marks[body][(level[body] == depth) & ((chars[body] == 123) | (chars[body] == 91))]
+    span_ends = np.r_[commas, end].astype(np.int64)
+    j = np.minimum(np.searchsorted(opens, starts), max(len(opens) - 1, 0))
+    has_open = (j < len(opens)) & (opens[j] < span_ends) if len(opens) else np.zeros(len(starts), dtype=bool)
+    firsts = np.where(has_open, opens[j] if len(opens) else starts, starts)
+    keep = has_open.copy()
+    for i in np.flatnonzero(~has_open):  # rare: a scalar element, or the blank of an empty list
+        keep[i] = bool(data[starts[i]:span_ends[i]].strip(b" \t\r\n"))
+    firsts = firsts[keep]
+    return firsts, np.r_[firsts[1:], end].astype(np.int64)
+
+
+def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -> Iterator[tuple[pa.Table, int]]:
+    """Yield batches of the records of a container document; `line` is the line a record starts on."""
+    data = _read(stream, CONTAINER_MAX_BYTES + 1, oversized)
+    if len(data) > CONTAINER_MAX_BYTES:
+        from .errors import VaultlabError
+
+        raise VaultlabError("JSON documents over 1 GB are not supported; convert to JSON lines with "
+                            "`jq -c '.Records[]' FILE` (or `.records[]`, `.[]`)")
+    starts, ends = container_spans(data, depth)
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    lines = np.searchsorted(newlines, starts) + 1
+    if oversized.damaged_at:
+        oversized.damaged_at = (int(lines[-1]) + 1 if len(lines) else 1, oversized.damaged_at[1])
+    if not len(starts):
+        return
+    offsets = np.r_[starts, ends[-1]].astype(np.int64) - starts[0]
+    body = pa.py_buffer(data)[int(starts[0]):]
+    raw = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), body])
+    table = pa.table({"line": pa.array(lines.astype(np.int64)), "raw": raw})
+    yield pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH)), len(data)
+
+
+def first_container_record(sample: bytes, depth: int) -> bytes | None:
+    """The first complete element of a container document's list (for format detection)."""
+    starts, ends = container_spans(sample, depth)
+    for start, end in zip(starts[:50], ends[:50]):
+        if end < len(sample):
+            return sample[start:end].rstrip(b" \t\r\n,")
+    return None

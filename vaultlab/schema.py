@@ -179,4 +179,25 @@ MIGRATIONS.append((
     """,
 ))
 
+
+MIGRATIONS.append((
+    3,
+    """
+    -- cloud audit logs (CloudTrail, GCP Cloud Audit Logs, Azure Key Vault) beside Vault's
+    alter table event_store add column account varchar;         -- AWS account, GCP project, Azure subscription
+    alter table event_store add column region varchar;          -- AWS region, GCP/Azure location
+    alter table event_store add column source_host varchar;     -- a caller named by host or service, not address
+    alter table event_store add column resource_alias varchar;  -- another name of the resource (an AWS secret's name)
+
+    create or replace view events as
+    select event_id, source, ts, actor, actor_name, actor_type, auth_method, token_id,
+           token_ttl_s, policies, action, category, resource, mount, src_ip, user_agent,
+           outcome, error, file_id, line, path, namespace, request_id, entity_id, token_type,
+           client_token, issued_token_id, auth_token_ttl_s, auth_metadata, request_keys,
+           response_keys, data_hmacs, raw_values, has_request, has_response,
+           response_file_id, response_line, account, region, source_host, resource_alias
+    from event_store;
+    """,
+))
+
 LATEST = MIGRATIONS[-1][0]

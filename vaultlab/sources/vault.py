@@ -1,17 +1,19 @@
 """HashiCorp Vault / OpenBao file audit device (JSON lines, or pretty-printed by jq)."""
 
 import re
-from importlib.resources import files
+
+from . import RECORD_TYPES, complete, sql_file
 
 NAME = "vault"
 DESCRIPTION = "HashiCorp Vault / OpenBao file audit device"
-RECORD_TYPES = {"request", "response", "kmip-request", "kmip-response"}
+RECORD_TYPES_SEEN = {"request", "response", "kmip-request", "kmip-response"}
 
-RECORDS_SQL = (files("vaultlab") / "sql" / "vault_records.sql").read_text()
+RECORDS_SQL = complete(sql_file("vault_records.sql"),
+                       set(RECORD_TYPES) - {"account", "region", "source_host", "resource_alias", "part"})
 
 
 def recognises(record: dict) -> bool:
-    return record.get("type") in RECORD_TYPES and any(k in record for k in ("request", "auth", "response"))
+    return record.get("type") in RECORD_TYPES_SEEN and any(k in record for k in ("request", "auth", "response"))
 
 
 _PREFIX = re.compile(rb'"type"\s*:\s*"(request|response|kmip-request|kmip-response)"')

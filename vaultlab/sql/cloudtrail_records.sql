@@ -1,0 +1,180 @@
+-- AWS CloudTrail: one batch of numbered records -> one normalised row per record, or one per
+-- secret for BatchGetSecretValue (numbered by `part`).
+-- Input: the Arrow batch `batch(line, raw)` (a JSON line, or one element of a Records list,
+-- which may end in the list's `,`); parameters $max_line_bytes.
+-- Secrets are keyed by their ARN without the random 6-character suffix
+-- (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME), built from the record's region and
+-- account when a call names the secret only; `resource_alias` keeps the bare NAME so that an
+-- inventory listing names only still matches.
+with decoded as (
+    select line, raw, rtrim(try(decode(raw)), ', ' || chr(9) || chr(10) || chr(13)) as txt
+    from batch
+),
+parsed as (
+    select line, raw, txt,
+        case when octet_length(raw) <= $max_line_bytes then try(json_transform(txt, '{
+            "eventVersion": "VARCHAR", "eventTime": "VARCHAR", "eventSource": "VARCHAR",
+            "eventName": "VARCHAR", "eventType": "VARCHAR", "eventID": "VARCHAR", "awsRegion": "VARCHAR",
+            "sourceIPAddress": "VARCHAR", "userAgent": "VARCHAR", "errorCode": "VARCHAR",
+            "errorMessage": "VARCHAR", "recipientAccountId": "VARCHAR", "requestID": "VARCHAR",
+            "userIdentity": {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR",
+                             "accountId": "VARCHAR", "accessKeyId": "VARCHAR", "userName": "VARCHAR",
+                             "invokedBy": "VARCHAR",
+                             "sessionContext": {"sessionIssuer": {"type": "VARCHAR", "userName": "VARCHAR",
+                                                                  "arn": "VARCHAR"}}},
+            "requestParameters": "JSON", "responseElements": "JSON", "additionalEventData": "JSON",
+            "resources": [{"ARN": "VARCHAR", "type": "VARCHAR"}]}')) end as e
+    from decoded
+    where txt <> '' or txt is null
+),
+checked as (
+    select *,
+        case
+            when txt is null then 'invalid UTF-8'
+            when octet_length(raw) > $max_line_bytes then 'record longer than the limit of ' || $max_line_bytes || ' bytes'
+            when e is null then
+                case when json_valid(txt) and json_type(txt) <> 'OBJECT' then 'not a JSON object'
+                     else 'not valid JSON (truncated or malformed)' end
+            when e.eventTime is null then 'no "eventTime" field'
+            when try_cast(e.eventTime as timestamptz) is null then 'no valid "eventTime" field'
+        end as reason
+    from parsed
+),
+base as (
+    select line, txt, reason, e,
+        case when reason is not null then left(txt, 1024) end as excerpt,
+        coalesce(e.recipientAccountId, e.userIdentity.accountId) as account_id,
+        e.awsRegion as region,
+        split_part(e.eventSource, '.', 1) as service,
+        coalesce(e.eventName, e.eventType) as event_name,
+        e.userIdentity as who,
+        split_part(e.userIdentity.arn, '/', -1) as arn_tail,
+        e.userIdentity.sessionContext.sessionIssuer.userName as issuer_name
+    from checked
+),
+secret_refs as (  -- every secret a record names: a list of one, several, or none
+    select *,
+        case
+            when service = 'secretsmanager' and event_name = 'BatchGetSecretValue'
+                 and json_array_length(e.requestParameters, '$.secretIdList') > 0
+                then json_extract_string(e.requestParameters, '$.secretIdList[*]')
+            when service = 'secretsmanager' then [coalesce(
+                json_extract_string(e.requestParameters, '$.secretId'),
+                json_extract_string(e.responseElements, '$.aRN'),
+                json_extract_string(e.responseElements, '$.arn'),
+                json_extract_string(e.requestParameters, '$.name'),
+                json_extract_string(e.additionalEventData, '$.SecretId'),
+                json_extract_string(e.requestParameters, '$.resourceArn'),
+                list_filter(e.resources, lambda r: r.type = 'AWS::SecretsManager::Secret')[1].ARN)]
+            when service = 'kms' then [json_extract_string(e.requestParameters, '$.encryptionContext.SecretARN')]
+            else [null]
+        end as refs
+    from base
+),
+per_secret as (
+    select * exclude (refs),
+        unnest(case when len(refs) > 0 then refs else [null] end) as secret_ref,
+        unnest(range(greatest(len(refs), 1)))::integer as part,
+        greatest(len(refs), 1) as parts
+    from secret_refs
+),
+keyed as (
+    select *,
+        -- the secret's name: an ARN's last field without the random -XXXXXX suffix
+        case when secret_ref like 'arn:%:secret:%'
+             then regexp_replace(regexp_extract(secret_ref, ':secret:(.*)$', 1), '-[A-Za-z0-9]{6}$', '')
+             else secret_ref end as secret_name,
+        case when secret_ref like 'arn:%:secret:%' then split_part(secret_ref, ':', 4) else region end as secret_region,
+        case when secret_ref like 'arn:%:secret:%' then split_part(secret_ref, ':', 5) else account_id end as secret_account,
+        case when secret_ref like 'arn:%:secret:%' then split_part(secret_ref, ':', 2) else 'aws' end as partition
+    from per_secret
+),
+classified as (
+    select *,
+        case
+            when service = 'secretsmanager' then case
+                when event_name in ('GetSecretValue', 'BatchGetSecretValue') then 'secret.read'
+                when event_name in ('ListSecrets', 'DescribeSecret', 'ListSecretVersionIds', 'GetResourcePolicy',
+                                    'ValidateResourcePolicy') then 'secret.list'
+                when event_name in ('CreateSecret', 'PutSecretValue', 'RestoreSecret') then 'secret.write'
+                -- UpdateSecret changes the value only when it carries one
+                when event_name = 'UpdateSecret' and (json_exists(e.requestParameters, '$.secretString')
+                     or json_exists(e.requestParameters, '$.secretBinary')) then 'secret.write'
+                when event_name = 'DeleteSecret' then 'secret.delete'
+                when event_name in ('RotationSucceeded', 'RotationFailed') then 'secret.rotate'
+                when event_name in ('PutResourcePolicy', 'DeleteResourcePolicy') then 'policy.change'
+                when event_name in ('UpdateSecret', 'RotateSecret', 'CancelRotateSecret', 'RotationStarted',
+                                    'RotationAbandoned', 'TagResource', 'UntagResource', 'UpdateSecretVersionStage',
+                                    'ReplicateSecretToRegions', 'RemoveRegionsFromReplication',
+                                    'StopReplicationToReplica') then 'secret.config'
+                else 'other' end
+            -- KMS work done for Secrets Manager on a secret's behalf
+            when service = 'kms' and secret_ref is not null then 'key.use'
+            when service = 'signin' and event_name = 'ConsoleLogin' then 'auth.login'
+            when service = 'cloudtrail' and event_name in ('StopLogging', 'DeleteTrail', 'UpdateTrail',
+                 'PutEventSelectors', 'PutInsightSelectors') then 'audit.change'
+            else 'other'
+        end as category,
+        case
+            when e.errorCode similar to '(?i).*(AccessDenied|Unauthorized|Forbidden|NotAuthorized).*' then 'denied'
+            when event_name = 'ConsoleLogin' and json_extract_string(e.responseElements, '$.ConsoleLogin') = 'Failure'
+                then 'denied'
+            when e.errorCode is not null or event_name = 'RotationFailed' then 'error'
+            else 'ok'
+        end as outcome
+    from keyed
+)
+select
+    line, reason, excerpt, case when reason is null then md5_number(json(txt)) end as rec_hash,
+    'request' as kind, part,
+    case when reason is null then coalesce(e.eventID, md5(json(txt)))
+         || case when parts > 1 then '#' || (part + 1) else '' end end as event_id,
+    'cloudtrail' as source,
+    try_cast(e.eventTime as timestamptz) as ts,
+    coalesce(who.arn, who.invokedBy,
+             case when who.type = 'AWSAccount' then 'arn:aws:iam::' || who.accountId || ':root' end,
+             who.principalId) as actor,
+    case
+        when who.type = 'Root' then 'root'
+        when who.type = 'AssumedRole' then arn_tail  -- the session name
+        when who.type in ('IAMUser', 'FederatedUser', 'IdentityCenterUser') then coalesce(who.userName, arn_tail)
+        when who.invokedBy is not null then who.invokedBy
+        else coalesce(who.userName, arn_tail, who.principalId)
+    end as actor_name,
+    case
+        when who.type = 'Root' then 'root'
+        when who.type in ('IAMUser', 'FederatedUser', 'IdentityCenterUser', 'SAMLUser', 'WebIdentityUser') then 'human'
+        when who.type = 'AssumedRole' and starts_with(issuer_name, 'AWSReservedSSO_') then 'human'
+        when who.type in ('AssumedRole', 'AWSService') or who.invokedBy is not null then 'service'
+        else 'unknown'
+    end as actor_type,
+    case
+        when who.type = 'AssumedRole' and starts_with(issuer_name, 'AWSReservedSSO_') then 'sso'
+        when who.type = 'AssumedRole' then 'sts'
+        when who.type in ('IAMUser', 'Root') then 'iam'
+        when who.type in ('FederatedUser', 'SAMLUser', 'WebIdentityUser') then 'federated'
+        when who.type = 'IdentityCenterUser' then 'sso'
+        when who.type = 'AWSService' or who.invokedBy is not null then 'aws-service'
+    end as auth_method,
+    who.accessKeyId as token_id,
+    event_name as action,
+    category,
+    case when secret_name is not null then
+        partition || ':secretsmanager:' || secret_region || ':' || secret_account || ':secret:' || secret_name end
+        as resource,
+    e.eventSource as mount,
+    case when regexp_matches(e.sourceIPAddress, '^[0-9.]+$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$') then e.sourceIPAddress end
+        as src_ip,
+    case when not regexp_matches(e.sourceIPAddress, '^[0-9.]+$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$')
+         then e.sourceIPAddress end as source_host,
+    e.userAgent as user_agent,
+    outcome,
+    case when e.errorCode is not null or e.errorMessage is not null
+         then concat_ws(': ', e.errorCode, e.errorMessage) end as error,
+    secret_ref as path,
+    account_id as account,
+    region,
+    secret_name as resource_alias,
+    case when json_type(e.requestParameters) = 'OBJECT' then json_keys(e.requestParameters) end as request_keys,
+    case when json_type(e.responseElements) = 'OBJECT' then json_keys(e.responseElements) end as response_keys
+from classified
