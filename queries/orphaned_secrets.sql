@@ -5,10 +5,14 @@
 -- Parameters: the period end, orphan_days. A secret never read is orphaned once it is older
 -- than orphan_days (or its creation date is unknown).
 with reads as (
-    select resource, max(ts) as read_at
-    from events
-    where category = 'secret.read' and outcome = 'ok' and ts < vl_period_end()
-    group by resource
+    -- keyed by resource and by its alias (an AWS secret's bare name), as rotation_status does
+    select key as resource, max(ts) as read_at
+    from (
+        select unnest(case when resource_alias is null then [resource] else [resource, resource_alias] end) as key, ts
+        from events
+        where category = 'secret.read' and outcome = 'ok' and ts < vl_period_end()
+    )
+    group by key
 ),
 last_read as (
     select s.secret_id, s.store, s.kind, s.owner, s.created_at,

@@ -1,15 +1,23 @@
 -- rotation_status: one row per secret in the inventory: when it was last rotated, when it is
 -- due, and whether it is overdue, as of the last day of the period.
--- Inputs: secrets, events (successful KV writes of a new version count as rotations).
+-- Inputs: secrets, events (a successful write of a new value, or a rotation the store reports
+-- as succeeded, counts as a rotation).
 -- Parameters: the period end; rotation_days_<kind>, tls_renew_before_days, due_soon_days.
 -- A secret's own rotation_days overrides its kind's. A tls-certificate is due
 -- tls_renew_before_days before it expires. Dates only count if they are before the period end.
 with last_write as (
-    select resource, max(ts) as written_at
-    from events
-    where category = 'secret.write' and outcome = 'ok' and ts < vl_period_end()
-      and path not like '%/metadata/%' and path not like '%/undelete/%'
-    group by resource
+    -- keyed by resource and by its alias (an AWS secret's bare name) so that an inventory
+    -- naming secrets either way matches
+    select key as resource, max(ts) as written_at
+    from (
+        select unnest(case when resource_alias is null then [resource] else [resource, resource_alias] end) as key, ts
+        from events
+        where outcome = 'ok' and ts < vl_period_end()
+          and (category = 'secret.rotate'
+               or category = 'secret.write'
+                  and (source <> 'vault' or path not like '%/metadata/%' and path not like '%/undelete/%'))
+    )
+    group by key
 ),
 known as (
     select s.*,

@@ -21,6 +21,7 @@ from .rotation import rotation_plan, to_ical
 from .sources import FORMATS
 from .summary import describe
 from .synth import synthesize
+from .synth_cloudtrail import synthesize_cloudtrail
 from .warehouse import Warehouse, default_db_path
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
@@ -154,6 +155,13 @@ def cmd_verify(args) -> int:
 
 
 def cmd_synth(args) -> int:
+    if args.source == "cloudtrail":
+        answers = synthesize_cloudtrail(args.out, records=args.lines, seed=args.seed, start=args.start,
+                                        days=args.days)
+        print(f"wrote {answers['records']} CloudTrail records in {answers['files']} delivery file(s) "
+              f"under {Path(args.out) / 'AWSLogs'}")
+        print(f"planted findings: {len(answers['planted'])}, listed in {Path(args.out) / 'answers.json'}")
+        return 0
     answers = synthesize(args.out, lines=args.lines, seed=args.seed, start=args.start, days=args.days)
     print(f"wrote {answers.records} audit records ({answers.events} events) to {Path(args.out) / 'vault_audit.log'}")
     print(f"planted findings: {len(answers.planted)}, listed in {Path(args.out) / 'answers.json'}")
@@ -211,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vaultlab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("ingest", parents=[shared], help="load audit log files, folders, globs (.gz too)")
+    p = sub.add_parser("ingest", parents=[shared],
+                       help="load audit log files, folders, globs (.gz too) or s3://bucket/prefix")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--format", choices=sorted(FORMATS), help="skip format detection")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -274,9 +283,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", parents=[shared, formatted], help="what the warehouse holds")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("synth", help="generate a realistic Vault audit log with planted findings")
+    p = sub.add_parser("synth", help="generate a realistic audit log (Vault or CloudTrail) with planted findings")
     p.add_argument("out", metavar="DIR")
-    p.add_argument("--lines", type=int, default=4000, help="audit records to write (default 4000)")
+    p.add_argument("--source", choices=["vault", "cloudtrail"], default="vault",
+                   help="vault: a file audit device log; cloudtrail: gzipped delivery files in S3's layout")
+    p.add_argument("--lines", "--records", type=int, default=4000, help="audit records to write (default 4000)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--start", default="2026-10-01", help="first day, YYYY-MM-DD (UTC)")
     p.add_argument("--days", type=int, default=31)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import glob
 import json
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
-from . import reader
+from . import reader, s3
 from .errors import VaultlabError
 from .pairing import (COUNT_FRESH, COUNT_REPEATED_KEYS, DELETE_LONE_HALVES, INSERT_EVENTS, INSERT_EVENTS_NUMBERED,
                       PULL_LONE_HALVES, SELECT_SKIPPED)
@@ -115,32 +116,54 @@ def ingest(wh: Warehouse, paths: list[str], *, fmt: str | None = None,
     """
     if fmt is not None and fmt not in FORMATS:
         raise VaultlabError(f"unknown format {fmt!r}; known formats: {', '.join(FORMATS)}")
-    plan: list[tuple[Path, str | None, str | None]] = []  # (file, format, why skipped)
-    for path, named in discover(paths):
-        try:
-            empty = path.stat().st_size == 0 or not reader.head(path, 1)
-            found = None if empty else fmt or sniff(path)
-        except VaultlabError:
-            if named:
-                raise
-            plan.append((path, fmt, "not a readable gzip file"))
-            continue
-        if empty:
-            plan.append((path, fmt, "empty file"))
-            continue
-        if found is None and named:
-            raise VaultlabError(f"cannot tell the format of {path}; if it is an audit log, "
-                                f"pass --format ({', '.join(FORMATS)})")
-        plan.append((path, found, None if found else "not a known audit log format"))
-    return [ingest_file(wh, path, found, progress=progress) if not why
-            else FileResult(path=str(path), format=found or "", file_id=None, skipped=why)
-            for path, found, why in plan]
+    local = [p for p in paths if not s3.is_s3(p)]
+    with tempfile.TemporaryDirectory(prefix="vaultlab-s3-") as scratch:
+        found = [(path, named, None) for path, named in discover(local)] if local else []
+        done: list[FileResult] = []
+        for uri in (p for p in paths if s3.is_s3(p)):
+            fetched, known = _fetch_s3(wh, uri, Path(scratch))
+            found += fetched
+            done += known
+        plan = [_settle(path, named, display, fmt) for path, named, display in found]
+        return done + [ingest_file(wh, path, found, progress=progress, display=display) if not why
+                       else FileResult(path=display or str(path), format=found or "", file_id=None, skipped=why)
+                       for path, display, found, why in plan]
+
+
+def _settle(path: Path, named: bool, display: str | None, fmt: str | None):
+    """(file, name in the ledger, format, why skipped); an unknown format of a named file stops the run."""
+    try:
+        empty = path.stat().st_size == 0 or not reader.head(path, 1)
+        found = None if empty else fmt or sniff(path)
+    except VaultlabError:
+        if named:
+            raise
+        return path, display, fmt, "not a readable gzip file"
+    if empty:
+        return path, display, fmt, "empty file"
+    if found is None and named:
+        raise VaultlabError(f"cannot tell the format of {display or path}; if it is an audit log, "
+                            f"pass --format ({', '.join(FORMATS)})")
+    return path, display, found, None if found else "not a known audit log format"
+
+
+def _fetch_s3(wh: Warehouse, uri: str, scratch: Path):
+    """Download the objects under `uri` not yet in the ledger; (to load, already loaded)."""
+    objects = s3.list_objects(uri)
+    loaded = dict(wh.query("select path || ' ' || bytes, min(file_id) from ingest_files "
+                           "where starts_with(path, 's3://') group by all")[1])
+    known = [FileResult(path=o.uri, format="", file_id=None, already_loaded_as=loaded[f"{o.uri} {o.size}"])
+             for o in objects if f"{o.uri} {o.size}" in loaded]
+    fresh = [o for o in objects if f"{o.uri} {o.size}" not in loaded]
+    named = len(objects) == 1 and objects[0].uri == uri
+    return [(path, named, obj.uri) for path, obj in s3.download(fresh, scratch)], known
 
 
 def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = None,
-                max_line_bytes: int = reader.MAX_LINE_BYTES) -> FileResult:
+                max_line_bytes: int = reader.MAX_LINE_BYTES, display: str | None = None) -> FileResult:
+    """Load one file; `display` is the name the ledger gives it (an s3:// address)."""
     started = datetime.now(timezone.utc)
-    result = FileResult(path=str(path), format=fmt, file_id=None)
+    result = FileResult(path=display or str(path), format=fmt, file_id=None)
     sha = file_digest(path)  # a file already loaded whole is skipped before any parsing
     _, rows = wh.query("select file_id from ingest_files where sha256 = ? order by file_id limit 1", [sha])
     if rows:
@@ -155,14 +178,14 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
             result.seconds = (datetime.now(timezone.utc) - started).total_seconds()
             cur.execute(
                 "insert into ingest_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-                [file_id, str(path), sha, size, fmt, result.lines_read, result.events_loaded,
+                [file_id, result.path, sha, size, fmt, result.lines_read, result.events_loaded,
                  result.duplicates, result.quarantined, result.events_created, result.raw_values,
                  result.raw_values > 0, started],
             )
     except duckdb.Error as err:
-        raise VaultlabError(f"loading {path} failed and was rolled back: {str(err).splitlines()[0]}") from None
+        raise VaultlabError(f"loading {result.path} failed and was rolled back: {str(err).splitlines()[0]}") from None
     except OSError as err:
-        raise VaultlabError(f"cannot read {path}: {err.strerror or err}; nothing from it was loaded") from None
+        raise VaultlabError(f"cannot read {result.path}: {err.strerror or err}; nothing from it was loaded") from None
     return result
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,6 +33,9 @@ KIND_ALIASES = {"db": "database", "api_key": "api-key", "apikey": "api-key", "ap
                 "token": "service-token", "service_token": "service-token", "encryption_key": "encryption-key",
                 "key": "encryption-key"}
 KV2_SEGMENTS = {"data", "metadata"}
+AWS_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")  # the random tail Secrets Manager adds to an ARN
+GCP_VERSION = re.compile(r"/versions/[^/]+$")
+AZURE_OBJECT = re.compile(r"^https://(?P<host>[^/]+)/(?P<kind>secrets|keys|certificates)/(?P<name>[^/]+)(/[^/]*)?/?$")
 _TS = pa.timestamp("us", tz="UTC")
 ROW_SCHEMA = pa.schema([("snapshot_id", pa.int32()), ("secret_id", pa.string()), ("store", pa.string()),
                         ("name", pa.string()), ("kind", pa.string()), ("owner", pa.string()),
@@ -47,14 +51,40 @@ class InventoryResult:
     rejects: list[tuple[str, int, str]] = field(default_factory=list)  # (file, row, reason)
 
 
-def canonical_secret_id(name: str, store: str) -> str:
-    """The key events.resource uses: a Vault KV v2 path without its data/ or metadata/ segment."""
-    name = name.strip()
+def canonical_secret_id(name: str, store: str, row: dict | None = None) -> str:
+    """The key events.resource uses for a secret of `store`.
+
+    vault: the KV path without its data/ or metadata/ segment. aws: the ARN without its random
+    -XXXXXX suffix, built from `region` and `account` columns when the row names the secret
+    only (else the bare name, which events match through their resource_alias). gcp:
+    projects/P/secrets/S without /versions/N (`project` column for a bare name). azure: the
+    vault URI and /secrets/NAME without a version (`vault` column for a bare name).
+    """
+    name, row = name.strip(), row or {}
     if store == "vault":
         parts = name.strip("/").split("/")
         if len(parts) > 2 and parts[1] in KV2_SEGMENTS:
             return "/".join([parts[0]] + parts[2:])
         return name.strip("/")
+    if store == "aws":
+        arn = str(row.get("arn") or name).strip()
+        if arn.startswith("arn:") and ":secret:" in arn:
+            head, _, secret = arn.partition(":secret:")
+            return head + ":secret:" + AWS_SUFFIX.sub("", secret)
+        if row.get("region") and row.get("account"):
+            return f"arn:aws:secretsmanager:{str(row['region']).strip()}:{str(row['account']).strip()}:secret:{name}"
+        return name
+    if store == "gcp":
+        if not name.startswith("projects/") and row.get("project"):
+            name = f"projects/{str(row['project']).strip()}/secrets/{name}"
+        return GCP_VERSION.sub("", name)
+    if store == "azure":
+        if not name.startswith("https://") and row.get("vault"):
+            vault = str(row["vault"]).strip().rstrip("/")
+            vault = vault if vault.startswith("https://") else f"https://{vault}.vault.azure.net"
+            name = f"{vault}/secrets/{name}"
+        match = AZURE_OBJECT.match(name)
+        return f"https://{match['host'].lower()}/{match['kind']}/{match['name']}" if match else name
     return name
 
 
@@ -113,7 +143,7 @@ def _normalise(raw: dict, default_store: str) -> dict:
         raise ValueError(f"rotation_days {days!r} is not a whole number") from None
     if out["rotation_days"] is not None and out["rotation_days"] <= 0:
         raise ValueError(f"rotation_days {days!r} must be positive")
-    out["secret_id"] = canonical_secret_id(name, store)
+    out["secret_id"] = canonical_secret_id(name, store, row)
     return out
 
 

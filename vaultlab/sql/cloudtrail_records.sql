@@ -160,7 +160,7 @@ select
     event_name as action,
     category,
     case when secret_name is not null then
-        partition || ':secretsmanager:' || secret_region || ':' || secret_account || ':secret:' || secret_name end
+        'arn:' || partition || ':secretsmanager:' || secret_region || ':' || secret_account || ':secret:' || secret_name end
         as resource,
     e.eventSource as mount,
     case when regexp_matches(e.sourceIPAddress, '^[0-9.]+$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$') then e.sourceIPAddress end
