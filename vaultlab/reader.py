@@ -324,7 +324,9 @@ def container_spans(data: bytes, depth: int) -> tuple[np.ndarray, np.ndarray]:
     firsts = np.where(has_open, opens[j] if len(opens) else starts, starts)
     keep = has_open.copy()
     for i in np.flatnonzero(~has_open):  # rare: a scalar element, or the blank of an empty list
-        keep[i] = bool(data[starts[i]:span_ends[i]].strip(b" \t\r\n"))
+        piece = data[starts[i]:span_ends[i]]
+        keep[i] = bool(piece.strip(b" \t\r\n"))
+        firsts[i] += len(piece) - len(piece.lstrip(b" \t\r\n"))
     firsts = firsts[keep]
     return firsts, np.r_[firsts[1:], end].astype(np.int64)
 
@@ -337,6 +339,7 @@ def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -
 
         raise VaultlabError("JSON documents over 1 GB are not supported; convert to JSON lines with "
                             "`jq -c '.Records[]' FILE` (or `.records[]`, `.[]`)")
+    _read(stream, 1, oversized)  # a damaged .gz reports its damage on the read after its readable part
     starts, ends = container_spans(data, depth)
     newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     lines = np.searchsorted(newlines, starts) + 1

@@ -35,7 +35,8 @@ checked as (
             when e is null then
                 case when json_valid(txt) and json_type(txt) <> 'OBJECT' then 'not a JSON object'
                      else 'not valid JSON (truncated or malformed)' end
-            when e.eventTime is null then 'no "eventTime" field'
+            when e.eventTime is null then
+                case when json_type(txt) <> 'OBJECT' then 'not a JSON object' else 'no "eventTime" field' end
             when try_cast(e.eventTime as timestamptz) is null then 'no valid "eventTime" field'
         end as reason
     from parsed

@@ -1,0 +1,189 @@
+"""CloudTrail end to end: a synthetic month with planted findings, every delivery layout,
+damaged files, S3 through moto in server mode, and a SOC 2 pack from CloudTrail alone."""
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+
+import boto3
+import pytest
+
+from vaultlab import Warehouse, ingest
+from vaultlab.inventory import load_inventory
+from vaultlab.synth_cloudtrail import ACCOUNT, canonical, inventory_key, synthesize_cloudtrail
+from vaultlab.views import parse_period
+
+from aws_server import moto_server
+from conftest import ROOT, rows, run_cli
+
+OCTOBER = parse_period("2026-10")
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cloudtrail")
+    answers = synthesize_cloudtrail(out, records=6000, seed=5, records_per_file=1000)
+    return out, answers
+
+
+@pytest.fixture(scope="module")
+def loaded(month, tmp_path_factory):
+    out, answers = month
+    db = tmp_path_factory.mktemp("ct-db") / "w.duckdb"
+    with Warehouse(db) as wh:
+        results = ingest(wh, [str(out)], progress=False)  # walked from the folder above AWSLogs/
+        load_inventory(wh, [str(out / "inventory.json")], as_of=OCTOBER.end, default_store="aws")
+    return db, results, answers
+
+
+def _planted(answers, finding):
+    return [p for p in answers["planted"] if p["finding"] == finding]
+
+
+def test_every_record_loads_once(loaded):
+    db, results, answers = loaded
+    files = [r for r in results if not r.skipped]
+    assert len(files) == answers["files"] == 6
+    assert all(r.format == "cloudtrail" for r in files)
+    assert [r.path.rsplit("/", 1)[-1] for r in results if r.skipped] == ["answers.json", "inventory.json"]
+    assert sum(r.lines_read for r in files) == sum(r.events_loaded for r in files) == answers["records"]
+    assert sum(r.quarantined + r.duplicates for r in files) == 0
+    with Warehouse(db, read_only=True) as wh:
+        assert wh.query("select count(*) from events")[1] == [(answers["events"],)]
+
+
+def test_the_planted_findings_and_nothing_else(loaded):
+    db, _, answers = loaded
+    with Warehouse(db, read_only=True) as wh:
+        orphans = {r["secret_id"] for r in rows(wh, "select * from orphaned_secrets", period=OCTOBER)}
+        assert orphans == {p["secret_id"] for p in _planted(answers, "orphaned_secret")}
+        status = {r["secret_id"]: r for r in rows(wh, "select * from rotation_status", period=OCTOBER)}
+        assert {k for k, r in status.items() if r["status"] == "overdue"} == {
+            p["secret_id"] for p in _planted(answers, "rotation_overdue")}
+        assert {k for k, r in status.items() if r["status"] == "due_soon"} == {
+            p["secret_id"] for p in _planted(answers, "rotation_due_soon")}
+        [rotated] = _planted(answers, "rotation_in_log")
+        assert status[rotated["secret_id"]]["rotation_seen_in"] == "audit log"
+        assert status[rotated["secret_id"]]["last_rotated_at"].isoformat() == rotated["ts"]
+        signals = {(r["signal"], r["actor_name"]) for r in rows(wh, "select * from anomalies", period=OCTOBER)}
+        assert signals == {("denied_requests", "mallory"), ("off_hours_human", "bob@example.com")}
+        [denied] = _planted(answers, "denied_requests")
+        [mallory] = rows(wh, "select * from access_inventory where actor = ?", [denied["actor"]], period=OCTOBER)
+        assert (mallory["denied"], mallory["reads"], mallory["resource"]) == (12, 0, denied["resource"])
+        [change] = rows(wh, "select * from policy_changes", period=OCTOBER)
+        assert change["policy"] == _planted(answers, "policy_change")[0]["policy"]
+        assert change["action"] == "PutResourcePolicy" and change["actor_name"] == "carol@example.com"
+        batch = rows(wh, "select resource from events where action = 'BatchGetSecretValue' order by resource")
+        assert [r["resource"] for r in batch] == _planted(answers, "batch_read")[0]["resources"]
+
+
+def test_an_inventory_by_bare_name_matches_reads_by_arn(loaded):
+    db, _, _ = loaded
+    with Warehouse(db, read_only=True) as wh:
+        secrets = {r["secret_id"] for r in rows(wh, "select * from secrets")}
+        bare = inventory_key("prod/legacy/ftp")
+        assert bare == "prod/legacy/ftp" and bare in secrets
+        assert inventory_key("staging/payments/db") == "staging/payments/db"  # named bare, and read by ARN
+        [staging] = rows(wh, "select * from rotation_status where secret_id = 'staging/payments/db'", period=OCTOBER)
+        assert staging["status"] == "ok"
+        reads = rows(wh, "select count(*) as n from events where resource_alias = 'staging/payments/db' "
+                         "and category = 'secret.read'")
+        assert reads[0]["n"] > 0
+        assert canonical("prod/ledger/db") in secrets  # named by its full ARN: the suffix is dropped
+
+
+def _records(month) -> list[dict]:
+    out, _ = month
+    first = sorted(out.rglob("*.json.gz"))[0]
+    return json.loads(gzip.decompress(first.read_bytes()))["Records"]
+
+
+def test_every_layout_gives_the_same_events(month, tmp_path):
+    records = _records(month)[:200]
+    (tmp_path / "records.json").write_text(json.dumps({"Records": records}, indent=4))  # pretty, as the docs show
+    (tmp_path / "array.json").write_text(json.dumps(records))
+    (tmp_path / "lines.jsonl").write_text("".join(json.dumps(r, indent=None) + "\n" for r in records))
+    (tmp_path / "delivery.json.gz").write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        first, *others = [ingest(wh, [str(tmp_path / name)], progress=False)[0]
+                          for name in ("records.json", "array.json", "lines.jsonl", "delivery.json.gz")]
+        assert (first.lines_read, first.events_loaded, first.quarantined) == (200, 200, 0)
+        for other in others:  # the same records, laid out otherwise: all known duplicates
+            assert (other.lines_read, other.duplicates, other.events_created) == (200, 200, 0)
+        # a record's line is where it starts in the file
+        lines = [r["line"] for r in rows(wh, "select line from events where file_id = 1 order by line limit 2")]
+        assert lines == [3, 3 + json.dumps(records[0], indent=4).count("\n") + 1]
+
+
+def test_bad_records_are_quarantined_and_the_rest_loads(month, tmp_path):
+    records = _records(month)[:50]
+    bad_time = {**records[10], "eventTime": "yesterday", "eventID": "bad-time"}
+    elements = [json.dumps(r) for r in records[:10]] + ['"not an object"', json.dumps(bad_time)] + \
+        [json.dumps(r) for r in records[10:]]
+    (tmp_path / "mixed.json").write_text('{"Records": [\n' + ",\n".join(elements) + "\n]}\n")
+    body = json.dumps({"Records": records}).encode()
+    (tmp_path / "cut.json.gz").write_bytes(gzip.compress(body)[: len(gzip.compress(body)) // 2])
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        mixed = ingest(wh, [str(tmp_path / "mixed.json")], progress=False)[0]
+        assert (mixed.lines_read, mixed.events_loaded, mixed.quarantined) == (52, 50, 2)
+        assert rows(wh, "select line, reason from quarantine order by line") == [
+            {"line": 12, "reason": "not a JSON object"}, {"line": 13, "reason": 'no valid "eventTime" field'}]
+        cut = ingest(wh, [str(tmp_path / "cut.json.gz")], progress=False)[0]
+        assert cut.lines_read == cut.events_loaded + cut.duplicates + cut.quarantined
+        assert 0 < cut.duplicates < 50  # the records before the damage, loaded already from mixed.json
+        reasons = [r["reason"] for r in rows(wh, "select reason from quarantine where file_id = 2 order by line")]
+        assert reasons == ["not valid JSON (truncated or malformed)",
+                           reasons[-1]] and "damaged" in reasons[-1]
+
+
+@pytest.fixture(scope="module")
+def aws(month):
+    with moto_server() as url:
+        yield url
+
+
+def test_s3_delivery_bucket(month, aws, tmp_path):
+    out, answers = month
+    s3 = boto3.client("s3", endpoint_url=aws, region_name="us-east-1")
+    s3.create_bucket(Bucket="org-trail")
+    for path in sorted((out / "AWSLogs").rglob("*.json.gz")):
+        s3.upload_file(str(path), "org-trail", "trail/" + str(path.relative_to(out)))
+    s3.put_object(Bucket="org-trail", Key=f"trail/AWSLogs/{ACCOUNT}/CloudTrail-Digest/eu-west-1/x.json.gz",
+                  Body=gzip.compress(b'{"awsAccountId": "1", "logFiles": []}'))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_ENDPOINT_URL": aws}
+    cmd = [sys.executable, "-m", "vaultlab", "--db", str(tmp_path / "w.duckdb"), "ingest", "--quiet",
+           "s3://org-trail/trail/"]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr
+    with Warehouse(tmp_path / "w.duckdb", read_only=True) as wh:
+        paths = [r["path"] for r in rows(wh, "select path from ingest_files order by file_id")]
+        assert len(paths) == 6 and all(p.startswith(f"s3://org-trail/trail/AWSLogs/{ACCOUNT}/CloudTrail/")
+                                       for p in paths)
+        assert wh.query("select count(*) from events")[1] == [(answers["events"],)]
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0 and again.stdout.count("already loaded") == 6
+    missing = subprocess.run(cmd[:-1] + ["s3://no-such-bucket/x"], capture_output=True, text=True, env=env,
+                             timeout=300)
+    assert missing.returncode != 0 and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_cloudtrail_alone_gives_a_complete_soc2_pack(loaded, tmp_path):
+    db, _, answers = loaded
+    result = run_cli("report", "--framework", "soc2", "--period", "2026-10", "--out", str(tmp_path), db=db)
+    assert result.returncode == 0, result.stderr[-3000:]
+    pack = tmp_path / "soc2-2026-10"
+    assert run_cli("verify", str(pack)).returncode == 0
+    controls = json.loads((pack / "controls.json").read_text())
+    alarms = {(r["check"], r["resource"]) for req in controls["requirements"] for r in req["results"]
+              if r["status"] == "alarm"}
+    orphan = _planted(answers, "orphaned_secret")[0]["secret_id"]
+    assert {(c, r) for c, r in alarms if c in ("orphaned_secrets", "rotation_overdue")} == {
+        ("orphaned_secrets", orphan), ("rotation_overdue", orphan)}
+    assert {c for c, _ in alarms} == {"orphaned_secrets", "rotation_overdue", "anomalous_access", "failed_access"}
+    assert {r["status"] for req in controls["requirements"] for r in req["results"]} >= {"ok", "alarm", "manual"}
+    page = (pack / "report.html").read_text()
+    assert orphan in page and "mallory" in page
+    manifest = json.loads((pack / "manifest.json").read_text())
+    assert len(manifest["inputs"]) == 6 and all(i["format"] == "cloudtrail" for i in manifest["inputs"])
