@@ -141,54 +141,83 @@ def _planted(t0: datetime, trail: _Trail) -> list[dict]:
 
 def synthesize_cloudtrail(out_dir: str | Path, *, records: int = 2000, seed: int = 7, start: str = "2026-10-01",
                           days: int = 31, records_per_file: int = RECORDS_PER_FILE) -> dict:
-    """Write the delivery files, inventory.json and answers.json into out_dir; return the answers."""
+    """Write the delivery files, inventory.json and answers.json into out_dir; return the answers.
+
+    Records are written as they are made, one delivery file at a time, so memory stays flat
+    however many are asked for.
+    """
     out = Path(out_dir)
     rng = random.Random(seed)
     t0 = datetime.fromisoformat(start).replace(tzinfo=timezone.utc)
     t_end = t0 + timedelta(days=days)
     trail = _Trail(rng)
     planted = _planted(t0, trail)
+    pending = sorted(trail.records, key=lambda r: r["eventTime"])
+    trail.records = []
     readers = {svc: [n for n in SECRETS if n != ORPHAN and (svc.split("-")[0] in n or rng.random() < 0.3)]
                or ["prod/payments/db"] for svc in SERVICES}
-    step = days * 86400 / max((records - len(trail.records)) / 1.9, 1)  # a read is 2 records
-    t = t0
-    while len(trail.records) < records:
-        t += timedelta(seconds=step * (0.5 + rng.random()))
-        if t >= t_end:
-            t = t0 + timedelta(seconds=rng.random() * days * 86400)
-        human = rng.randrange(len(HUMANS))
-        if rng.random() < 0.9 or not 9 <= t.hour < 17 or t.weekday() >= 5:  # people work 09-17 UTC, Mon-Fri
-            svc = rng.choice(SERVICES)
-            trail.read(t, trail.role(svc), rng.choice(readers[svc]), f"10.0.{SERVICES.index(svc)}.10")
-        elif rng.random() < 0.5:
-            trail.read(t, trail.sso(HUMANS[human]), rng.choice([n for n in SECRETS if n != ORPHAN]),
-                       OFFICE + str(10 + human))
-        else:
-            trail.call(t, trail.sso(HUMANS[human]), "secretsmanager.amazonaws.com", "ListSecrets",
-                       ip=OFFICE + str(10 + human), params={"maxResults": 100})
-    trail.records = trail.records[:records]
-    trail.records.sort(key=lambda r: r["eventTime"])
-    files = _write_delivery_files(out, trail.records, records_per_file)
+    background = max(records - len(pending), 0)
+    step = days * 86400 / max(background / 1.9, 1)  # a read is 2 records
+    writer = _DeliveryWriter(out, records_per_file)
+    t, made = t0, 0
+    while made < background:
+        t = min(t + timedelta(seconds=step * (0.5 + rng.random())), t_end - timedelta(seconds=1))
+        _background(trail, rng, t, readers)
+        stamp = trail.records[0]["eventTime"]
+        while pending and pending[0]["eventTime"] <= stamp:
+            writer.add([pending.pop(0)])
+        made += len(trail.records)
+        writer.add(trail.records[: len(trail.records) - max(made - background, 0)])
+        trail.records = []
+    writer.add(pending)
+    writer.close()
     _write_inventory(out / "inventory.json", t_end)
-    answers = {"seed": seed, "start": t0.isoformat(), "end": t_end.isoformat(), "records": len(trail.records),
-               "files": files, "events": len(trail.records) + 2,  # the batch read names three secrets
+    answers = {"seed": seed, "start": t0.isoformat(), "end": t_end.isoformat(), "records": writer.count,
+               "files": writer.files, "events": writer.count + 2,  # the batch read names three secrets
                "planted": planted}
     (out / "answers.json").write_text(json.dumps(answers, indent=2, sort_keys=True) + "\n")
     return answers
 
 
-def _write_delivery_files(out: Path, records: list[dict], per_file: int) -> int:
-    files = 0
-    for first in range(0, len(records), per_file):
-        chunk = records[first:first + per_file]
-        ts = datetime.fromisoformat(chunk[0]["eventTime"].replace("Z", "+00:00"))
-        folder = out / "AWSLogs" / ACCOUNT / "CloudTrail" / REGION / ts.strftime("%Y/%m/%d")
+def _background(trail: _Trail, rng: random.Random, t: datetime, readers: dict) -> None:
+    human = rng.randrange(len(HUMANS))
+    if rng.random() < 0.9 or not 9 <= t.hour < 17 or t.weekday() >= 5:  # people work 09-17 UTC, Mon-Fri
+        svc = rng.choice(SERVICES)
+        trail.read(t, trail.role(svc), rng.choice(readers[svc]), f"10.0.{SERVICES.index(svc)}.10")
+    elif rng.random() < 0.5:
+        trail.read(t, trail.sso(HUMANS[human]), rng.choice([n for n in SECRETS if n != ORPHAN]),
+                   OFFICE + str(10 + human))
+    else:
+        trail.call(t, trail.sso(HUMANS[human]), "secretsmanager.amazonaws.com", "ListSecrets",
+                   ip=OFFICE + str(10 + human), params={"maxResults": 100})
+
+
+class _DeliveryWriter:
+    """Gzipped {"Records": [...]} files in S3's layout, named by their first record's time."""
+
+    def __init__(self, out: Path, per_file: int):
+        self.out, self.per_file, self.buffer, self.files, self.count = out, per_file, [], 0, 0
+
+    def add(self, records: list[dict]) -> None:
+        self.buffer += records
+        self.count += len(records)
+        if len(self.buffer) >= self.per_file:
+            self._flush(self.buffer[: self.per_file])
+            self.buffer = self.buffer[self.per_file:]
+
+    def close(self) -> None:
+        while self.buffer:
+            self._flush(self.buffer[: self.per_file])
+            self.buffer = self.buffer[self.per_file:]
+
+    def _flush(self, chunk: list[dict]) -> None:
+        ts = datetime.strptime(chunk[0]["eventTime"], "%Y-%m-%dT%H:%M:%SZ")
+        folder = self.out / "AWSLogs" / ACCOUNT / "CloudTrail" / REGION / ts.strftime("%Y/%m/%d")
         folder.mkdir(parents=True, exist_ok=True)
-        name = f"{ACCOUNT}_CloudTrail_{REGION}_{ts.strftime('%Y%m%dT%H%MZ')}_{files:04d}{first:012d}.json.gz"
+        name = f"{ACCOUNT}_CloudTrail_{REGION}_{ts.strftime('%Y%m%dT%H%MZ')}_{self.files:08d}.json.gz"
         body = json.dumps({"Records": chunk}, separators=(",", ":")).encode()
         (folder / name).write_bytes(gzip.compress(body, compresslevel=6, mtime=0))
-        files += 1
-    return files
+        self.files += 1
 
 
 def inventory_key(name: str) -> str:
