@@ -11,7 +11,7 @@ RECORDS_SQL = complete(sql_file("cloudtrail_records.sql"), {
     "line", "reason", "excerpt", "rec_hash", "kind", "part", "event_id", "source", "ts", "actor",
     "actor_name", "actor_type", "auth_method", "token_id", "action", "category", "resource", "mount",
     "src_ip", "source_host", "user_agent", "outcome", "error", "path", "account", "region",
-    "resource_alias", "request_keys", "response_keys"})
+    "resource_alias"})
 
 
 def recognises(record: dict) -> bool:

@@ -22,7 +22,11 @@ parsed as (
                              "invokedBy": "VARCHAR",
                              "sessionContext": {"sessionIssuer": {"type": "VARCHAR", "userName": "VARCHAR",
                                                                   "arn": "VARCHAR"}}},
-            "requestParameters": "JSON", "responseElements": "JSON", "additionalEventData": "JSON",
+            "requestParameters": {"secretId": "VARCHAR", "secretIdList": ["VARCHAR"], "name": "VARCHAR",
+                                  "resourceArn": "VARCHAR", "secretString": "VARCHAR", "secretBinary": "VARCHAR",
+                                  "encryptionContext": {"SecretARN": "VARCHAR"}},
+            "responseElements": {"arn": "VARCHAR", "ConsoleLogin": "VARCHAR"},
+            "additionalEventData": {"SecretId": "VARCHAR"},
             "resources": [{"ARN": "VARCHAR", "type": "VARCHAR"}]}')) end as e
     from decoded
     where txt <> '' or txt is null
@@ -57,17 +61,12 @@ secret_refs as (  -- every secret a record names: a list of one, several, or non
     select *,
         case
             when service = 'secretsmanager' and event_name = 'BatchGetSecretValue'
-                 and json_array_length(e.requestParameters, '$.secretIdList') > 0
-                then json_extract_string(e.requestParameters, '$.secretIdList[*]')
+                 and len(e.requestParameters.secretIdList) > 0 then e.requestParameters.secretIdList
             when service = 'secretsmanager' then [coalesce(
-                json_extract_string(e.requestParameters, '$.secretId'),
-                json_extract_string(e.responseElements, '$.aRN'),
-                json_extract_string(e.responseElements, '$.arn'),
-                json_extract_string(e.requestParameters, '$.name'),
-                json_extract_string(e.additionalEventData, '$.SecretId'),
-                json_extract_string(e.requestParameters, '$.resourceArn'),
+                e.requestParameters.secretId, e.responseElements.arn, e.requestParameters.name,
+                e.additionalEventData.SecretId, e.requestParameters.resourceArn,
                 list_filter(e.resources, lambda r: r.type = 'AWS::SecretsManager::Secret')[1].ARN)]
-            when service = 'kms' then [json_extract_string(e.requestParameters, '$.encryptionContext.SecretARN')]
+            when service = 'kms' then [e.requestParameters.encryptionContext.SecretARN]
             else [null]
         end as refs
     from base
@@ -99,8 +98,8 @@ classified as (
                                     'ValidateResourcePolicy') then 'secret.list'
                 when event_name in ('CreateSecret', 'PutSecretValue', 'RestoreSecret') then 'secret.write'
                 -- UpdateSecret changes the value only when it carries one
-                when event_name = 'UpdateSecret' and (json_exists(e.requestParameters, '$.secretString')
-                     or json_exists(e.requestParameters, '$.secretBinary')) then 'secret.write'
+                when event_name = 'UpdateSecret' and (e.requestParameters.secretString is not null
+                     or e.requestParameters.secretBinary is not null) then 'secret.write'
                 when event_name = 'DeleteSecret' then 'secret.delete'
                 when event_name in ('RotationSucceeded', 'RotationFailed') then 'secret.rotate'
                 when event_name in ('PutResourcePolicy', 'DeleteResourcePolicy') then 'policy.change'
@@ -118,11 +117,13 @@ classified as (
         end as category,
         case
             when e.errorCode similar to '(?i).*(AccessDenied|Unauthorized|Forbidden|NotAuthorized).*' then 'denied'
-            when event_name = 'ConsoleLogin' and json_extract_string(e.responseElements, '$.ConsoleLogin') = 'Failure'
+            when event_name = 'ConsoleLogin' and e.responseElements.ConsoleLogin = 'Failure'
                 then 'denied'
             when e.errorCode is not null or event_name = 'RotationFailed' then 'error'
             else 'ok'
-        end as outcome
+        end as outcome,
+        -- an IPv4 or IPv6 address; CloudTrail writes a service's name there for calls it makes
+        regexp_matches(e.sourceIPAddress, '^[0-9.]+$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$') as is_address
     from keyed
 )
 select
@@ -164,10 +165,8 @@ select
         'arn:' || partition || ':secretsmanager:' || secret_region || ':' || secret_account || ':secret:' || secret_name end
         as resource,
     e.eventSource as mount,
-    case when regexp_matches(e.sourceIPAddress, '^[0-9.]+$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$') then e.sourceIPAddress end
-        as src_ip,
-    case when not regexp_matches(e.sourceIPAddress, '^[0-9.]+$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$')
-         then e.sourceIPAddress end as source_host,
+    case when is_address then e.sourceIPAddress end as src_ip,
+    case when not is_address then e.sourceIPAddress end as source_host,
     e.userAgent as user_agent,
     outcome,
     case when e.errorCode is not null or e.errorMessage is not null
@@ -175,7 +174,5 @@ select
     secret_ref as path,
     account_id as account,
     region,
-    secret_name as resource_alias,
-    case when json_type(e.requestParameters) = 'OBJECT' then json_keys(e.requestParameters) end as request_keys,
-    case when json_type(e.responseElements) = 'OBJECT' then json_keys(e.responseElements) end as response_keys
+    secret_name as resource_alias
 from classified
