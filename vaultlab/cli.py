@@ -7,7 +7,7 @@ import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import __version__, check_output, output, views
+from . import __version__, check_output, cloudtrail_digest, output, views
 from .config import DEFAULTS, load_config
 from .controls import FRAMEWORKS, run_checks
 from .errors import VaultlabError
@@ -276,6 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pack", metavar="PACK")
     p.add_argument("--public-key", help="Ed25519 public key (PEM) that must have signed the manifest")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("verify-cloudtrail", help="validate CloudTrail digest files and the log files they list, "
+                                                 "as `aws cloudtrail validate-logs` does; exit 0 valid, 1 not")
+    cloudtrail_digest.add_arguments(p)
+    p.set_defaults(func=cloudtrail_digest.run)
 
     p = sub.add_parser("config", parents=[formatted, configured], help="the thresholds in force, with their meaning")
     p.set_defaults(func=cmd_config)
