@@ -4,6 +4,7 @@ damaged files, S3 through moto in server mode, and a SOC 2 pack from CloudTrail 
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -38,6 +39,11 @@ def loaded(month, tmp_path_factory):
     return db, results, answers
 
 
+def month_dir(results):
+    first = next(r.path for r in results if not r.skipped)
+    return type(ROOT)(first.split("/AWSLogs/")[0])
+
+
 def _planted(answers, finding):
     return [p for p in answers["planted"] if p["finding"] == finding]
 
@@ -47,7 +53,9 @@ def test_every_record_loads_once(loaded):
     files = [r for r in results if not r.skipped]
     assert len(files) == answers["files"] == 6
     assert all(r.format == "cloudtrail" for r in files)
-    assert [r.path.rsplit("/", 1)[-1] for r in results if r.skipped] == ["answers.json", "inventory.json"]
+    skipped = [r.path.rsplit("/", 1)[-1] for r in results if r.skipped]  # digests and their signatures too
+    assert sorted(set(skipped) - {"answers.json", "inventory.json", "public-keys.json"}) == sorted(
+        p.name for p in (month_dir(results) / "AWSLogs").rglob("*") if "CloudTrail-Digest" in str(p) and p.is_file())
     assert sum(r.lines_read for r in files) == sum(r.events_loaded for r in files) == answers["records"]
     assert sum(r.quarantined + r.duplicates for r in files) == 0
     with Warehouse(db, read_only=True) as wh:
@@ -169,21 +177,59 @@ def test_s3_delivery_bucket(month, aws, tmp_path):
     assert missing.returncode != 0 and len(missing.stderr.strip().splitlines()) == 1
 
 
-def test_cloudtrail_alone_gives_a_complete_soc2_pack(loaded, tmp_path):
+def test_cloudtrail_alone_gives_a_complete_soc2_pack(month, loaded, tmp_path):
+    out, _ = month
     db, _, answers = loaded
+    verified = run_cli("verify-cloudtrail", str(out), "--public-keys", str(out / "public-keys.json"), db=db)
+    assert verified.returncode == 0 and "no findings" in verified.stdout, verified.stdout + verified.stderr
     result = run_cli("report", "--framework", "soc2", "--period", "2026-10", "--out", str(tmp_path), db=db)
     assert result.returncode == 0, result.stderr[-3000:]
     pack = tmp_path / "soc2-2026-10"
     assert run_cli("verify", str(pack)).returncode == 0
     controls = json.loads((pack / "controls.json").read_text())
-    alarms = {(r["check"], r["resource"]) for req in controls["requirements"] for r in req["results"]
-              if r["status"] == "alarm"}
+    results = [r for req in controls["requirements"] for r in req["results"]]
+    alarms = {(r["check"], r["resource"]) for r in results if r["status"] == "alarm"}
     orphan = _planted(answers, "orphaned_secret")[0]["secret_id"]
     assert {(c, r) for c, r in alarms if c in ("orphaned_secrets", "rotation_overdue")} == {
         ("orphaned_secrets", orphan), ("rotation_overdue", orphan)}
     assert {c for c, _ in alarms} == {"orphaned_secrets", "rotation_overdue", "anomalous_access", "failed_access"}
-    assert {r["status"] for req in controls["requirements"] for r in req["results"]} >= {"ok", "alarm", "manual"}
+    assert {r["status"] for r in results if r["check"] == "audit_log_integrity"} == {"ok"}
+    assert {r["status"] for r in results} >= {"ok", "alarm", "manual"}
     page = (pack / "report.html").read_text()
     assert orphan in page and "mallory" in page
     manifest = json.loads((pack / "manifest.json").read_text())
     assert len(manifest["inputs"]) == 6 and all(i["format"] == "cloudtrail" for i in manifest["inputs"])
+
+
+def test_a_tampered_delivery_file_is_caught_and_alarms(month, tmp_path):
+    out, _ = month
+    copy = tmp_path / "trail"
+    shutil.copytree(out, copy)
+    victim = sorted((copy / "AWSLogs").rglob("*_CloudTrail_*.json.gz"))[2]
+    records = json.loads(gzip.decompress(victim.read_bytes()))
+    records["Records"][7]["sourceIPAddress"] = "10.9.9.9"  # one field of one record, re-zipped
+    victim.write_bytes(gzip.compress(json.dumps(records, separators=(",", ":")).encode()))
+    db = tmp_path / "w.duckdb"
+    with Warehouse(db) as wh:
+        ingest(wh, [str(copy)], progress=False)
+    checked = run_cli("verify-cloudtrail", str(copy), "--public-keys", str(copy / "public-keys.json"),
+                      "--format", "json", db=db)
+    assert checked.returncode == 1
+    report = json.loads(checked.stdout)
+    assert [(f["kind"], f["path"].rsplit("/", 1)[-1]) for f in report["findings"]] == [("changed", victim.name)]
+    result = run_cli("check", "--framework", "soc2", "--period", "2026-10", "--format", "json", db=db)
+    integrity = [r for req in json.loads(result.stdout)["requirements"] for r in req["results"]
+                 if r["check"] == "audit_log_integrity"]
+    assert {(r["status"], r["resource"].rsplit("/", 1)[-1]) for r in integrity} == {("alarm", victim.name)}
+
+
+def test_cloudtrail_never_verified_is_an_alarm_not_a_pass(loaded, tmp_path):
+    db, _, _ = loaded
+    fresh = tmp_path / "w.duckdb"
+    shutil.copy(db, fresh)
+    with Warehouse(fresh) as wh, wh.transaction() as cur:  # forget any verification run
+        cur.execute("delete from integrity_findings; delete from integrity_runs")
+    result = run_cli("check", "--framework", "soc2", "--period", "2026-10", "--format", "json", db=fresh)
+    integrity = [r for req in json.loads(result.stdout)["requirements"] for r in req["results"]
+                 if r["check"] == "audit_log_integrity"]
+    assert integrity and {(r["status"], r["resource"]) for r in integrity} == {("alarm", "cloudtrail")}

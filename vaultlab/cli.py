@@ -12,6 +12,7 @@ from .config import DEFAULTS, load_config
 from .controls import FRAMEWORKS, run_checks
 from .errors import VaultlabError
 from .ingestion import ingest
+from .integrity import record_integrity
 from .inventory import load_inventory
 from .pack import verify_pack
 from .packs import make_pack
@@ -154,6 +155,17 @@ def cmd_verify(args) -> int:
     return 1
 
 
+def cmd_verify_cloudtrail(args) -> int:
+    report = cloudtrail_digest.verify_cloudtrail(args.location, public_key_file=args.public_keys, online=args.online)
+    sys.stdout.write(cloudtrail_digest.render(report, args.format))
+    db = Path(args.db) if args.db else default_db_path()
+    if db.exists():  # the audit-coverage checks read the latest run
+        with _open(args) as wh:
+            record_integrity(wh, report)
+        print(f"recorded in {db}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
 def cmd_synth(args) -> int:
     if args.source == "cloudtrail":
         answers = synthesize_cloudtrail(args.out, records=args.lines, seed=args.seed, start=args.start,
@@ -277,10 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--public-key", help="Ed25519 public key (PEM) that must have signed the manifest")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("verify-cloudtrail", help="validate CloudTrail digest files and the log files they list, "
-                                                 "as `aws cloudtrail validate-logs` does; exit 0 valid, 1 not")
+    p = sub.add_parser("verify-cloudtrail", parents=[shared],
+                       help="validate CloudTrail digest files and the log files they list, as `aws cloudtrail "
+                            "validate-logs` does; recorded in the warehouse if there is one; exit 0 valid, 1 not")
     cloudtrail_digest.add_arguments(p)
-    p.set_defaults(func=cloudtrail_digest.run)
+    p.set_defaults(func=cmd_verify_cloudtrail)
 
     p = sub.add_parser("config", parents=[formatted, configured], help="the thresholds in force, with their meaning")
     p.set_defaults(func=cmd_config)

@@ -373,13 +373,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output format")
 
 
+def render(report: IntegrityReport, fmt: str = "table") -> str:
+    """The findings and the summary, as a table or JSON."""
+    if fmt == "json":
+        return json.dumps({"location": report.location, "ok": report.ok, "valid_digests": report.valid_digests,
+                           "valid_log_files": report.valid_log_files, "summary": report.summary(),
+                           "findings": [dict(zip(COLUMNS, row, strict=True)) for row in report.to_rows()]},
+                          indent=2) + "\n"
+    return (output.render(COLUMNS, report.to_rows()) if report.findings else "") + report.summary() + "\n"
+
+
 def run(args) -> int:
     """Print the findings and a summary; 0 when every digest and log file is valid, else 1."""
     report = verify_cloudtrail(args.location, public_key_file=args.public_keys, online=args.online)
-    if args.format == "json":
-        print(json.dumps({"location": report.location, "ok": report.ok, "valid_digests": report.valid_digests,
-                          "valid_log_files": report.valid_log_files, "summary": report.summary(),
-                          "findings": [dict(zip(COLUMNS, row, strict=True)) for row in report.to_rows()]}, indent=2))
-    else:
-        print((output.render(COLUMNS, report.to_rows()) if report.findings else "") + report.summary())
+    print(render(report, args.format), end="")
     return 0 if report.ok else 1

@@ -28,6 +28,9 @@ TABLES = {
                          where actor_type = 'root' and ts >= vl_period_start() and ts < vl_period_end()""",
     "input_files": """select file_id, path, sha256, bytes, format, lines_read, events_loaded, duplicates,
                              quarantined, log_raw from ingest_files""",
+    "log_integrity": """select r.location, r.checked_at, r.valid_digests, r.valid_log_files, r.ok, f.kind, f.path, f.detail
+                        from integrity_runs r left join integrity_findings f using (run_id)
+                        qualify dense_rank() over (partition by r.location order by r.checked_at desc) = 1""",
 }
 # the evidence each check rests on
 CHECK_EVIDENCE = {
@@ -42,6 +45,7 @@ CHECK_EVIDENCE = {
     "policy_changes": ["policy_changes"],
     "privileged_policies": ["policy_findings"],
     "audit_log_continuity": ["audit_gaps", "input_files"],
+    "audit_log_integrity": ["log_integrity"],
 }
 
 

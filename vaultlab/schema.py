@@ -200,4 +200,26 @@ MIGRATIONS.append((
     """,
 ))
 
+
+MIGRATIONS.append((
+    4,
+    """
+    -- `vaultlab verify-cloudtrail` runs: CloudTrail log file integrity, for the audit-coverage checks
+    create table integrity_runs (
+        run_id          varchar primary key,
+        location        varchar not null,   -- the folder or s3://bucket/prefix validated
+        checked_at      timestamptz not null,
+        valid_digests   integer not null,
+        valid_log_files integer not null,
+        ok              boolean not null
+    );
+    create table integrity_findings (
+        run_id varchar not null,
+        kind   varchar not null,   -- changed / missing / missing_digest / bad_signature / unsigned / ...
+        path   varchar not null,
+        detail varchar
+    );
+    """,
+))
+
 LATEST = MIGRATIONS[-1][0]

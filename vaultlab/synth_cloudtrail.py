@@ -3,8 +3,9 @@
 `synthesize_cloudtrail(out_dir, records=..., seed=...)` writes gzipped delivery files in S3's
 layout (`AWSLogs/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/<account>_CloudTrail_<region>_
 <yyyymmddThhmmZ>_<unique>.json.gz`, each `{"Records": [...]}`), `inventory.json` (store aws)
-and `answers.json` (counts and planted findings), so that tests can assert exactly what the
-analyses find and what they do not.
+`answers.json` (counts and planted findings), so that tests can assert exactly what the
+analyses find and what they do not, and a chain of signed daily digest files with
+`public-keys.json` for `vaultlab verify-cloudtrail`.
 
 Background: service roles read their secrets around the clock from the VPC, each read with
 the KMS Decrypt that Secrets Manager makes on its behalf; SSO users read and list in business
@@ -13,7 +14,9 @@ hours from the office. Secrets are named by name, by partial ARN or by full ARN 
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import json
 import random
 from datetime import datetime, timedelta, timezone
@@ -21,6 +24,7 @@ from pathlib import Path
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
+TRAIL, BUCKET = "org-trail", "acme-cloudtrail"
 SERVICES = ["payments-api", "billing-worker", "ledger", "reporting"]
 HUMANS = ["alice@example.com", "bob@example.com", "carol@example.com"]
 SECRETS = {  # name -> (kind, days since last rotation at the end of the month)
@@ -171,6 +175,7 @@ def synthesize_cloudtrail(out_dir: str | Path, *, records: int = 2000, seed: int
         trail.records = []
     writer.add(pending)
     writer.close()
+    _write_digests(out, writer.delivered)
     _write_inventory(out / "inventory.json", t_end)
     answers = {"seed": seed, "start": t0.isoformat(), "end": t_end.isoformat(), "records": writer.count,
                "files": writer.files, "events": writer.count + 2,  # the batch read names three secrets
@@ -197,6 +202,7 @@ class _DeliveryWriter:
 
     def __init__(self, out: Path, per_file: int):
         self.out, self.per_file, self.buffer, self.files, self.count = out, per_file, [], 0, 0
+        self.delivered: list[tuple[str, datetime, str]] = []  # (key, time, SHA-256 of the JSON) for digests
 
     def add(self, records: list[dict]) -> None:
         self.buffer += records
@@ -217,7 +223,49 @@ class _DeliveryWriter:
         name = f"{ACCOUNT}_CloudTrail_{REGION}_{ts.strftime('%Y%m%dT%H%MZ')}_{self.files:08d}.json.gz"
         body = json.dumps({"Records": chunk}, separators=(",", ":")).encode()
         (folder / name).write_bytes(gzip.compress(body, compresslevel=6, mtime=0))
+        self.delivered.append((str((folder / name).relative_to(self.out)), ts, hashlib.sha256(body).hexdigest()))
         self.files += 1
+
+
+def _write_digests(out: Path, delivered: list[tuple[str, datetime, str]]) -> None:
+    """A chain of daily digest files signed with a fresh RSA key, as CloudTrail signs them.
+
+    The signature goes in `<digest>.sig` (S3 keeps it in object metadata) and the public key in
+    `public-keys.json`, shaped as `aws cloudtrail list-public-keys` prints it, so that
+    `vaultlab verify-cloudtrail DIR --public-keys DIR/public-keys.json` checks the month.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from .cloudtrail_digest import sign_digest
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    fingerprint = hashlib.md5(der).hexdigest()
+    (out / "public-keys.json").write_text(json.dumps({"PublicKeyList": [{
+        "Value": base64.b64encode(der).decode(), "Fingerprint": fingerprint}]}, indent=2) + "\n")
+    previous = None
+    for day in sorted({ts.date() for _, ts, _ in delivered}):
+        start = datetime.combine(day, datetime.min.time(), timezone.utc)
+        end = start + timedelta(days=1)
+        name = (f"AWSLogs/{ACCOUNT}/CloudTrail-Digest/{REGION}/{day:%Y/%m/%d}/{ACCOUNT}_CloudTrail-Digest_"
+                f"{REGION}_{TRAIL}_{REGION}_{end:%Y%m%dT%H%M%SZ}.json.gz")
+        data = {"awsAccountId": ACCOUNT, "digestStartTime": f"{start:%Y-%m-%dT%H:%M:%SZ}",
+                "digestEndTime": f"{end:%Y-%m-%dT%H:%M:%SZ}", "digestS3Bucket": BUCKET, "digestS3Object": name,
+                "digestPublicKeyFingerprint": fingerprint, "digestSignatureAlgorithm": "SHA256withRSA",
+                "previousDigestS3Bucket": BUCKET if previous else None,
+                "previousDigestS3Object": previous[0] if previous else None,
+                "previousDigestHashValue": hashlib.sha256(previous[1]).hexdigest() if previous else None,
+                "previousDigestHashAlgorithm": "SHA-256" if previous else None,
+                "previousDigestSignature": previous[2] if previous else None,
+                "logFiles": [{"s3Bucket": BUCKET, "s3Object": k, "hashValue": sha, "hashAlgorithm": "SHA-256"}
+                             for k, ts, sha in delivered if ts.date() == day]}
+        inflated = json.dumps(data).encode()
+        signature = sign_digest(key, data, inflated)
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(gzip.compress(inflated, mtime=0))
+        (out / (name + ".sig")).write_text(signature)
+        previous = (name, inflated, signature)
 
 
 def inventory_key(name: str) -> str:

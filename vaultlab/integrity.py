@@ -1,0 +1,26 @@
+"""CloudTrail integrity results kept in the warehouse, for the audit-coverage checks.
+
+`vaultlab verify-cloudtrail` records each run (`integrity_runs`) and its findings
+(`integrity_findings`); the check `audit_log_integrity` reads the latest run per location.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from .cloudtrail_digest import IntegrityReport
+from .warehouse import Warehouse
+
+
+def record_integrity(wh: Warehouse, report: IntegrityReport) -> str:
+    """Store one verification run and its findings; return its run id."""
+    run_id = str(uuid.uuid4())
+    with wh.transaction() as cur:
+        cur.execute("insert into integrity_runs values (?, ?, ?, ?, ?, ?)",
+                    [run_id, report.location, datetime.now(UTC), report.valid_digests, report.valid_log_files,
+                     report.ok])
+        if report.findings:
+            cur.executemany("insert into integrity_findings values (?, ?, ?, ?)",
+                            [[run_id, f.kind, f.path, f.detail] for f in report.findings])
+    return run_id
