@@ -292,12 +292,13 @@ def _escaped_quotes(a: np.ndarray, quotes: np.ndarray) -> np.ndarray:
     return np.isin(quotes, escaped)
 
 
-def container_spans(data: bytes, depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """(first byte, end) of each element of the record list, found with vectorised numpy.
+def container_spans(data: bytes, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first byte, end) of each element of the record list, and the commas between them,
+    found with vectorised numpy.
 
-    An element's span runs to the next element's first byte (so it may end in `,` and
-    blanks, which the SQL trims); the last ends at the list's `]`, or at the end of a
-    truncated document, where its incomplete element is then quarantined as malformed.
+    An element's span runs to the next element's first byte, so it may end in the `,` that
+    separates them and blanks; the last ends at the list's `]`, or at the end of a truncated
+    document, where its incomplete element is then quarantined as malformed.
     """
     a = np.frombuffer(data, dtype=np.uint8)
     quotes = np.flatnonzero(a == 34)
@@ -309,7 +310,7 @@ def container_spans(data: bytes, depth: int) -> tuple[np.ndarray, np.ndarray]:
     level = np.cumsum(delta) - delta  # nesting depth before each mark
     inside = np.flatnonzero((level == depth - 1) & (chars == 91))  # the list's `[`
     if not len(inside):
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
     first = inside[0]
     closing = np.flatnonzero((level[first + 1:] == depth) & (chars[first + 1:] == 93))
     last = first + 1 + closing[0] if len(closing) else len(marks)
@@ -328,7 +329,7 @@ def container_spans(data: bytes, depth: int) -> tuple[np.ndarray, np.ndarray]:
         keep[i] = bool(piece.strip(b" \t\r\n"))
         firsts[i] += len(piece) - len(piece.lstrip(b" \t\r\n"))
     firsts = firsts[keep]
-    return firsts, np.r_[firsts[1:], end].astype(np.int64)
+    return firsts, np.r_[firsts[1:], end].astype(np.int64), commas
 
 
 def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -> Iterator[tuple[pa.Table, int]]:
@@ -340,8 +341,11 @@ def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -
         raise VaultlabError("JSON documents over 1 GB are not supported; convert to JSON lines with "
                             "`jq -c '.Records[]' FILE` (or `.records[]`, `.[]`)")
     _read(stream, 1, oversized)  # a damaged .gz reports its damage on the read after its readable part
-    starts, ends = container_spans(data, depth)
-    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    starts, ends, commas = container_spans(data, depth)
+    data = bytearray(data)
+    text = np.frombuffer(data, dtype=np.uint8)
+    text[commas] = 32  # the separators become blanks: each span is then one JSON value and blanks
+    newlines = np.flatnonzero(text == 10)
     lines = np.searchsorted(newlines, starts) + 1
     if oversized.damaged_at:
         oversized.damaged_at = (int(lines[-1]) + 1 if len(lines) else 1, oversized.damaged_at[1])
@@ -356,7 +360,7 @@ def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -
 
 def first_container_record(sample: bytes, depth: int) -> bytes | None:
     """The first complete element of a container document's list (for format detection)."""
-    starts, ends = container_spans(sample, depth)
+    starts, ends, _ = container_spans(sample, depth)
     for start, end in zip(starts[:50], ends[:50]):
         if end < len(sample):
             return sample[start:end].rstrip(b" \t\r\n,")

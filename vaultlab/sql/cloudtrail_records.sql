@@ -1,13 +1,13 @@
 -- AWS CloudTrail: one batch of numbered records -> one normalised row per record, or one per
 -- secret for BatchGetSecretValue (numbered by `part`).
--- Input: the Arrow batch `batch(line, raw)` (a JSON line, or one element of a Records list,
--- which may end in the list's `,`); parameters $max_line_bytes.
+-- Input: the Arrow batch `batch(line, raw)` (a JSON line, or one element of a Records list
+-- and the blanks after it); parameters $max_line_bytes.
 -- Secrets are keyed by their ARN without the random 6-character suffix
 -- (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME), built from the record's region and
 -- account when a call names the secret only; `resource_alias` keeps the bare NAME so that an
 -- inventory listing names only still matches.
 with decoded as (
-    select line, raw, rtrim(try(decode(raw)), ', ' || chr(9) || chr(10) || chr(13)) as txt
+    select line, raw, try(decode(raw)) as txt
     from batch
 ),
 parsed as (
@@ -29,7 +29,7 @@ parsed as (
             "additionalEventData": {"SecretId": "VARCHAR"},
             "resources": [{"ARN": "VARCHAR", "type": "VARCHAR"}]}')) end as e
     from decoded
-    where txt <> '' or txt is null
+    where txt is null or starts_with(txt, '{') or trim(txt, chr(9) || chr(10) || chr(13) || ' ') <> ''
 ),
 checked as (
     select *,
