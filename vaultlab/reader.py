@@ -292,7 +292,30 @@ def _escaped_quotes(a: np.ndarray, quotes: np.ndarray) -> np.ndarray:
     return np.isin(quotes, escaped)
 
 
-def container_spans(data: bytes, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _structure(a: np.ndarray):
+    """Positions of `{}[],` outside strings, their characters, nesting depth before each, and its change."""
+    quotes = np.flatnonzero(a == 34)
+    quotes = quotes[~_escaped_quotes(a, quotes)]
+    marks = np.flatnonzero((a == 123) | (a == 125) | (a == 91) | (a == 93) | (a == 44))
+    marks = marks[np.searchsorted(quotes, marks) % 2 == 0]  # outside strings
+    chars = a[marks]
+    delta = np.where((chars == 123) | (chars == 91), 1, np.where(chars == 44, 0, -1))
+    return marks, chars, np.cumsum(delta) - delta, delta
+
+
+def _documents(data) -> tuple[list[tuple[int, int]], tuple]:
+    """(start, end) of each top-level JSON document in `data` (several when documents follow one
+    another), and the structure of the whole, which a lone document's spans reuse."""
+    structure = marks, chars, level, delta = _structure(np.frombuffer(data, dtype=np.uint8))
+    ends = marks[(level + delta == 0) & ((chars == 125) | (chars == 93))] + 1
+    bounds = [0, *ends.tolist()]
+    if len(bounds) == 1 or data[bounds[-1]:].strip(b" \t\r\n"):
+        bounds.append(len(data))  # a last document cut off before its end
+    return list(zip(bounds[:-1], bounds[1:])), structure
+
+
+def container_spans(data: bytes, depth: int, structure: tuple | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(first byte, end) of each element of the record list, and the commas between them,
     found with vectorised numpy.
 
@@ -301,13 +324,7 @@ def container_spans(data: bytes, depth: int) -> tuple[np.ndarray, np.ndarray, np
     document, where its incomplete element is then quarantined as malformed.
     """
     a = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(a == 34)
-    quotes = quotes[~_escaped_quotes(a, quotes)]
-    marks = np.flatnonzero((a == 123) | (a == 125) | (a == 91) | (a == 93) | (a == 44))
-    marks = marks[np.searchsorted(quotes, marks) % 2 == 0]  # outside strings
-    chars = a[marks]
-    delta = np.where((chars == 123) | (chars == 91), 1, np.where(chars == 44, 0, -1))
-    level = np.cumsum(delta) - delta  # nesting depth before each mark
+    marks, chars, level, _ = structure or _structure(a)
     inside = np.flatnonzero((level == depth - 1) & (chars == 91))  # the list's `[`
     if not len(inside):
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
@@ -325,7 +342,7 @@ def container_spans(data: bytes, depth: int) -> tuple[np.ndarray, np.ndarray, np
     firsts = np.where(has_open, opens[j] if len(opens) else starts, starts)
     keep = has_open.copy()
     for i in np.flatnonzero(~has_open):  # rare: a scalar element, or the blank of an empty list
-        piece = data[starts[i]:span_ends[i]]
+        piece = bytes(data[starts[i]:span_ends[i]])
         keep[i] = bool(piece.strip(b" \t\r\n"))
         firsts[i] += len(piece) - len(piece.lstrip(b" \t\r\n"))
     firsts = firsts[keep]
@@ -341,21 +358,32 @@ def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -
         raise VaultlabError("JSON documents over 1 GB are not supported; convert to JSON lines with "
                             "`jq -c '.Records[]' FILE` (or `.records[]`, `.[]`)")
     _read(stream, 1, oversized)  # a damaged .gz reports its damage on the read after its readable part
-    starts, ends, commas = container_spans(data, depth)
     data = bytearray(data)
-    text = np.frombuffer(data, dtype=np.uint8)
-    text[commas] = 32  # the separators become blanks: each span is then one JSON value and blanks
-    newlines = np.flatnonzero(text == 10)
-    lines = np.searchsorted(newlines, starts) + 1
+    documents, structure = _documents(data)
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    last_line = 0
+    for start, end in documents:  # usually one; Azure and Event Hubs captures may hold one per line
+        piece = memoryview(data)[start:end]
+        depth = container_depth(bytes(piece[:4096]))
+        if depth:
+            starts, ends, commas = container_spans(piece, depth, structure if len(documents) == 1 else None)
+            np.frombuffer(piece, dtype=np.uint8)[commas] = 32  # separators blanked: a span is one value and blanks
+        else:  # a document that is a plain record
+            blank = len(piece) - len(bytes(piece).lstrip(b" \t\r\n"))
+            starts, ends = np.array([blank], np.int64), np.array([len(piece)], np.int64)
+            if blank == len(piece):
+                continue
+        if not len(starts):
+            continue
+        lines = np.searchsorted(newlines, starts + start) + 1
+        last_line = int(lines[-1])
+        offsets = np.r_[starts, ends[-1]].astype(np.int64) - starts[0]
+        body = pa.py_buffer(data)[start + int(starts[0]):]
+        raw = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), body])
+        table = pa.table({"line": pa.array(lines.astype(np.int64)), "raw": raw})
+        yield pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH)), end - start
     if oversized.damaged_at:
-        oversized.damaged_at = (int(lines[-1]) + 1 if len(lines) else 1, oversized.damaged_at[1])
-    if not len(starts):
-        return
-    offsets = np.r_[starts, ends[-1]].astype(np.int64) - starts[0]
-    body = pa.py_buffer(data)[int(starts[0]):]
-    raw = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), body])
-    table = pa.table({"line": pa.array(lines.astype(np.int64)), "raw": raw})
-    yield pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH)), len(data)
+        oversized.damaged_at = (last_line + 1, oversized.damaged_at[1])
 
 
 def first_container_record(sample: bytes, depth: int) -> bytes | None:

@@ -47,7 +47,9 @@ checked as (
 ),
 base as (
     select line, txt, reason, e,
-        case when reason is not null then left(txt, 1024) end as excerpt,
+        -- a bad record's first KB (bytes that are not UTF-8 escaped), without its trailing blanks
+        case when reason is not null then left(rtrim(coalesce(txt, regexp_replace(raw::varchar, '(\\x0[AD])+$', '')),
+                                                      chr(9) || chr(10) || chr(13) || ' '), 1024) end as excerpt,
         coalesce(e.recipientAccountId, e.userIdentity.accountId) as account_id,
         e.awsRegion as region,
         split_part(e.eventSource, '.', 1) as service,
