@@ -3,8 +3,10 @@
 import csv
 import json
 
+import pytest
+
 from vaultlab import Warehouse, ingest
-from vaultlab.inventory import load_inventory
+from vaultlab.inventory import canonical_secret_id, load_inventory
 from vaultlab.synth import synthesize
 from vaultlab.synth_cloudtrail import synthesize_cloudtrail
 from vaultlab.views import parse_period
@@ -87,3 +89,22 @@ def test_one_pack_for_vault_aws_gcp_and_azure(tmp_path):
     assert any(r.startswith("arn:aws:secretsmanager:") for r in resources)
     manifest = json.loads((pack / "manifest.json").read_text())
     assert {i["format"] for i in manifest["inputs"]} == {"vault", "cloudtrail", "gcp", "azure"}
+
+
+@pytest.mark.parametrize(("name", "store", "row", "key"), [
+    ("arn:aws:secretsmanager:eu-west-1:1:secret:prod/db-AbC123", "aws", {},
+     "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db"),
+    ("arn:aws:secretsmanager:eu-west-1:1:secret:prod/db", "aws", {}, "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db"),
+    ("prod/db", "aws", {"region": "eu-west-1", "account": "1"}, "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db"),
+    ("prod/db", "aws", {"arn": "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db-AbC123"},
+     "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db"),
+    ("prod/db", "aws", {}, "prod/db"),  # matched through the events' resource_alias
+    ("projects/p/secrets/s/versions/3", "gcp", {}, "projects/p/secrets/s"),
+    ("s", "gcp", {"project": "p"}, "projects/p/secrets/s"),
+    ("https://KV.vault.azure.net/secrets/db/0123abcd", "azure", {}, "https://kv.vault.azure.net/secrets/db"),
+    ("db", "azure", {"vault": "kv"}, "https://kv.vault.azure.net/secrets/db"),
+    ("db", "azure", {"vault": "https://kv.vault.azure.net/"}, "https://kv.vault.azure.net/secrets/db"),
+    ("secret/data/prod/db", "vault", {}, "secret/prod/db"),
+])
+def test_inventory_keys_match_the_keys_events_use(name, store, row, key):
+    assert canonical_secret_id(name, store, row) == key
