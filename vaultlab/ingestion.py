@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import reader, s3
+from . import reader, s3, standalone
 from .errors import VaultlabError
 from .pairing import (COUNT_FRESH, COUNT_REPEATED_KEYS, DELETE_LONE_HALVES, INSERT_EVENTS, INSERT_EVENTS_NUMBERED,
                       PULL_LONE_HALVES, SELECT_SKIPPED)
@@ -83,7 +83,11 @@ def sniff(path: Path) -> str | None:
     Reads up to SNIFF_BYTES (a first record may be a long LIST response); a record cut off
     by that limit is still recognised by its leading fields.
     """
-    sample = reader.head(path, SNIFF_BYTES)
+    found = _sniff_sample(reader.head(path, 1 << 16))  # the first records, usually
+    return found or _sniff_sample(reader.head(path, SNIFF_BYTES))
+
+
+def _sniff_sample(sample: bytes) -> str | None:
     depth = reader.container_depth(sample)
     if depth:
         first = reader.first_container_record(sample, depth)
@@ -125,9 +129,31 @@ def ingest(wh: Warehouse, paths: list[str], *, fmt: str | None = None,
             found += fetched
             done += known
         plan = [_settle(path, named, display, fmt) for path, named, display in found]
-        return done + [ingest_file(wh, path, found, progress=progress, display=display) if not why
-                       else FileResult(path=display or str(path), format=found or "", file_id=None, skipped=why)
-                       for path, display, found, why in plan]
+        results = {path: FileResult(path=display or str(path), format=found or "", file_id=None, skipped=why)
+                   for path, display, found, why in plan}
+        grouped = [(path, display, found) for path, display, found, why in plan
+                   if not why and found in standalone.STANDALONE_FORMATS
+                   and path.stat().st_size <= standalone.GROUP_FILE_LIMIT]
+        for group in standalone.groups(grouped):
+            _load_group(wh, group, results, progress)
+        in_groups = {path for path, _, _ in grouped}
+        for path, display, found, why in plan:
+            if not why and path not in in_groups:
+                results[path] = ingest_file(wh, path, found, progress=progress, display=display)
+        return done + [results[path] for path, *_ in plan]
+
+
+def _load_group(wh: Warehouse, group: list[tuple], results: dict, progress: bool | None) -> None:
+    """Small files of a standalone-record format, loaded together in one transaction."""
+    try:
+        with wh.transaction() as cur:
+            standalone.load_group(cur, group, results, max_line_bytes=reader.MAX_LINE_BYTES, progress=progress)
+    except duckdb.Error as err:
+        names = results[group[0][0]].path + (f" and {len(group) - 1} more file(s)" if len(group) > 1 else "")
+        raise VaultlabError(f"loading {names} failed and was rolled back: {str(err).splitlines()[0]}") from None
+    except OSError as err:
+        raise VaultlabError(f"cannot read {err.filename or 'a file'}: {err.strerror or err}; "
+                            "nothing from its group of files was loaded") from None
 
 
 def _settle(path: Path, named: bool, display: str | None, fmt: str | None):

@@ -52,7 +52,7 @@ class Gunzip(io.RawIOBase):
 
     def _fill(self, want: int) -> None:
         while len(self._out) < want and not self._done:
-            chunk = self._raw.read(1 << 20)
+            chunk = self._raw.read(1 << 20 if want >= 1 << 20 else 1 << 14)  # a small read inflates little
             if not chunk:
                 self._done = True
                 if not self._unzip.eof:
