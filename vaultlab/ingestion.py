@@ -131,14 +131,16 @@ def ingest(wh: Warehouse, paths: list[str], *, fmt: str | None = None,
         plan = [_settle(path, named, display, fmt) for path, named, display in found]
         results = {path: FileResult(path=display or str(path), format=found or "", file_id=None, skipped=why)
                    for path, display, found, why in plan}
-        grouped = [(path, display, found) for path, display, found, why in plan
-                   if not why and found in standalone.STANDALONE_FORMATS
-                   and path.stat().st_size <= standalone.GROUP_FILE_LIMIT]
-        for group in standalone.groups(grouped):
-            _load_group(wh, group, results, progress)
-        in_groups = {path for path, _, _ in grouped}
-        for path, display, found, why in plan:
-            if not why and path not in in_groups:
+        run: list[tuple] = []  # consecutive small files of cloud formats, loaded in groups
+        for path, display, found, why in [*plan, (None, None, None, "end")]:
+            if not why and found in standalone.STANDALONE_FORMATS \
+                    and path.stat().st_size <= standalone.GROUP_FILE_LIMIT:
+                run.append((path, display, found))
+                continue
+            for group in standalone.groups(run):
+                _load_group(wh, group, results, progress)
+            run = []
+            if not why:
                 results[path] = ingest_file(wh, path, found, progress=progress, display=display)
         return done + [results[path] for path, *_ in plan]
 
