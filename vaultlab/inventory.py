@@ -154,19 +154,30 @@ def load_inventory(wh: Warehouse, paths: list[str], *, as_of: datetime | None = 
     for path in files:
         if not path.is_file():
             raise VaultlabError(f"{path} does not exist")
+    return _store([(str(path), _read_rows(path)) for path in files], wh, as_of, default_store)
+
+
+def load_inventory_rows(wh: Warehouse, rows: list[dict], *, source: str, as_of: datetime | None = None,
+                        default_store: str = "vault") -> InventoryResult:
+    """Load rows in the inventory file format (from a live collector) as one snapshot."""
+    return _store([(source, rows)], wh, as_of, default_store)
+
+
+def _store(sources: list[tuple[str, list]], wh: Warehouse, as_of: datetime | None,
+           default_store: str) -> InventoryResult:
     parsed: list[dict] = []
     rejects: list[tuple[str, int, str, str]] = []
-    for path in files:
-        for number, raw in enumerate(_read_rows(path), start=1):
+    for source, raw_rows in sources:
+        for number, raw in enumerate(raw_rows, start=1):
             try:
-                parsed.append({**_normalise(raw, default_store), "source": str(path), "row_number": number})
+                parsed.append({**_normalise(raw, default_store), "source": source, "row_number": number})
             except ValueError as err:
-                rejects.append((str(path), number, str(err), json.dumps(raw, default=str)[:1024]))
+                rejects.append((source, number, str(err), json.dumps(raw, default=str)[:1024]))
     now = datetime.now(timezone.utc)
     with wh.transaction() as cur:
         snapshot_id = cur.execute("select nextval('snapshot_ids')").fetchall()[0][0]
         cur.execute("insert into inventory_snapshots values (?, ?, ?, ?, ?, ?)",
-                    [snapshot_id, as_of or now, now, [str(p) for p in files], len(parsed), len(rejects)])
+                    [snapshot_id, as_of or now, now, [s for s, _ in sources], len(parsed), len(rejects)])
         if parsed:
             rows_table = pa.Table.from_pylist(  # noqa: F841 (read by DuckDB's replacement scan)
                 [{"snapshot_id": snapshot_id, **r} for r in parsed], schema=ROW_SCHEMA)

@@ -74,10 +74,13 @@ def load_policies(wh: Warehouse, paths: list[str], *, baseline: bool = False,
             raise VaultlabError(f"two files define policy {name}: {texts[name][0]} and {path}")
         text = path.read_text()
         texts[name] = (path, text, parse_policy(text, name))
-    return _store(wh, texts, baseline, as_of, [str(p) for p in paths]), sorted(texts)
+    return store_policy_snapshot(wh, texts, baseline=baseline, as_of=as_of,
+                                 sources=[str(p) for p in paths]), sorted(texts)
 
 
-def _store(wh: Warehouse, texts: dict, baseline: bool, as_of: datetime | None, sources: list[str]) -> int:
+def store_policy_snapshot(wh: Warehouse, texts: dict, *, baseline: bool, as_of: datetime | None,
+                          sources: list[str]) -> int:
+    """One policy snapshot: texts maps a policy name to (where it came from, its text, its rules)."""
     now = datetime.now(timezone.utc)
     with wh.transaction() as cur:
         snapshot_id = cur.execute("select nextval('snapshot_ids')").fetchall()[0][0]

@@ -222,4 +222,35 @@ MIGRATIONS.append((
     """,
 ))
 
+
+MIGRATIONS.append((
+    5,
+    """
+    -- `vaultlab inventory collect` / `policies collect` runs against a live Vault or AWS
+    create table collect_runs (
+        run_id    varchar primary key,
+        store     varchar not null,      -- vault / aws
+        source    varchar not null,      -- the address (and namespace), or the account and regions
+        taken_at  timestamptz not null,
+        secrets   integer not null,
+        policies  integer not null,
+        gaps      integer not null,
+        requests  integer not null
+    );
+    -- what only a live system tells: mounts, auth methods, audit devices, tokens, entities, ...
+    create table collected_facts (
+        run_id varchar not null,
+        kind   varchar not null,
+        name   varchar not null,
+        data   json not null
+    );
+    -- what a collection could not read (a subtree that answered 403, a call that kept failing)
+    create table collect_gaps (
+        run_id varchar not null,
+        path   varchar not null,
+        reason varchar not null
+    );
+    """,
+))
+
 LATEST = MIGRATIONS[-1][0]
