@@ -39,6 +39,7 @@ CHECK_THRESHOLDS = {
                          "broad_access_secrets", "multi_ip_actor_ips"],
     "failed_access": ["failed_auth_count", "failed_auth_window_minutes", "denied_min"],
     "long_lived_tokens": ["token_max_ttl_hours"],
+    "token_lifetimes": ["token_max_ttl_hours"],
     "audit_log_continuity": ["audit_gap_factor", "audit_gap_min_hours"],
 }
 ROTATION_KIND_THRESHOLDS = [t for t in CHECK_THRESHOLDS["rotation_overdue"] if t.startswith("rotation_days_")]

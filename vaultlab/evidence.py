@@ -28,6 +28,11 @@ TABLES = {
                          where actor_type = 'root' and ts >= vl_period_start() and ts < vl_period_end()""",
     "input_files": """select file_id, path, sha256, bytes, format, lines_read, events_loaded, duplicates,
                              quarantined, log_raw from ingest_files""",
+    "live_vault": """select r.source, r.taken_at, f.kind, f.name, f.data from collect_runs r join collected_facts f
+                     using (run_id) where r.store = 'vault' and f.kind in ('audit_devices', 'mounts', 'tokens')
+                     qualify dense_rank() over (partition by r.source order by r.taken_at desc) = 1""",
+    "collect_gaps": """select r.source, r.taken_at, g.path, g.reason from collect_runs r join collect_gaps g using (run_id)
+                       qualify dense_rank() over (partition by r.source order by r.taken_at desc) = 1""",
     "log_integrity": """select r.location, r.checked_at, r.valid_digests, r.valid_log_files, r.ok, f.kind, f.path, f.detail
                         from integrity_runs r left join integrity_findings f using (run_id)
                         qualify dense_rank() over (partition by r.location order by r.checked_at desc) = 1""",
@@ -46,6 +51,8 @@ CHECK_EVIDENCE = {
     "privileged_policies": ["policy_findings"],
     "audit_log_continuity": ["audit_gaps", "input_files"],
     "audit_log_integrity": ["log_integrity"],
+    "audit_device_coverage": ["live_vault", "collect_gaps"],
+    "token_lifetimes": ["live_vault"],
 }
 
 
