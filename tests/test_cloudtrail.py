@@ -4,9 +4,12 @@ damaged files, S3 through moto in server mode, and a SOC 2 pack from CloudTrail 
 import gzip
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
+
+from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
@@ -120,9 +123,9 @@ def test_every_layout_gives_the_same_events(month, tmp_path):
         assert (first.lines_read, first.events_loaded, first.quarantined) == (200, 200, 0)
         for other in others:  # the same records, laid out otherwise: all known duplicates
             assert (other.lines_read, other.duplicates, other.events_created) == (200, 200, 0)
-        # a record's line is where it starts in the file
-        lines = [r["line"] for r in rows(wh, "select line from events where file_id = 1 order by line limit 2")]
-        assert lines == [3, 3 + json.dumps(records[0], indent=4).count("\n") + 1]
+        # a record of a list document is numbered by its position in the file
+        lines = [r["line"] for r in rows(wh, "select line from events where file_id = 1 order by line")]
+        assert lines == list(range(1, 201))
 
 
 def test_bad_records_are_quarantined_and_the_rest_loads(month, tmp_path):
@@ -137,7 +140,7 @@ def test_bad_records_are_quarantined_and_the_rest_loads(month, tmp_path):
         mixed = ingest(wh, [str(tmp_path / "mixed.json")], progress=False)[0]
         assert (mixed.lines_read, mixed.events_loaded, mixed.quarantined) == (52, 50, 2)
         assert rows(wh, "select line, reason from quarantine order by line") == [
-            {"line": 12, "reason": "not a JSON object"}, {"line": 13, "reason": 'no valid "eventTime" field'}]
+            {"line": 11, "reason": "not a JSON object"}, {"line": 12, "reason": 'no valid "eventTime" field'}]
         cut = ingest(wh, [str(tmp_path / "cut.json.gz")], progress=False)[0]
         assert cut.lines_read == cut.events_loaded + cut.duplicates + cut.quarantined
         assert 0 < cut.duplicates < 50  # the records before the damage, loaded already from mixed.json
@@ -233,3 +236,80 @@ def test_cloudtrail_never_verified_is_an_alarm_not_a_pass(loaded, tmp_path):
     integrity = [r for req in json.loads(result.stdout)["requirements"] for r in req["results"]
                  if r["check"] == "audit_log_integrity"]
     assert integrity and {(r["status"], r["resource"]) for r in integrity} == {("alarm", "cloudtrail")}
+
+
+def test_duplicates_are_found_record_by_record_in_one_line_files(month, tmp_path):
+    records = _records(month)[:4]
+
+    def delivery(name, chunk):
+        (tmp_path / name).write_bytes(gzip.compress(json.dumps({"Records": chunk}, separators=(",", ":")).encode()))
+        return str(tmp_path / name)
+
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        [one] = ingest(wh, [delivery("one.json.gz", records[:1])], progress=False)
+        [four] = ingest(wh, [delivery("four.json.gz", records)], progress=False)  # one already loaded
+        [twice] = ingest(wh, [delivery("twice.json.gz", [records[0], records[0], records[1]])], progress=False)
+        assert (one.events_loaded, one.duplicates) == (1, 0)
+        assert (four.lines_read, four.events_loaded, four.duplicates) == (4, 3, 1)
+        assert (twice.lines_read, twice.events_loaded, twice.duplicates) == (3, 0, 3)
+        [inside] = ingest(wh, [delivery("inside.json.gz", [records[2]] * 2 + [_records(month)[9]])],
+                          progress=False)
+        assert (inside.lines_read, inside.events_loaded, inside.duplicates, inside.events_created) == (3, 1, 2, 1)
+        assert wh.query("select count(*) from events")[1] == [(5,)]
+
+
+def test_many_small_documents_load_and_a_broken_line_spoils_no_other(tmp_path):
+    from vaultlab.synth_cloudtrail import _Trail  # one record per document, one document per line
+
+    trail = _Trail(random.Random(3))
+    for second in range(3000):
+        trail.call(datetime(2026, 10, 1, tzinfo=timezone.utc) + timedelta(seconds=second),
+                   trail.role("payments-api"), "secretsmanager.amazonaws.com", "ListSecrets", ip="10.0.0.1")
+    lines = [json.dumps({"Records": [r]}) for r in trail.records]
+    lines[1500] = lines[1500].replace('"eventName": "ListSecrets"', '"eventName": "List\\"')  # an unclosed string
+    (tmp_path / "capture.json").write_text("\n".join(lines) + "\n")
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        [result] = ingest(wh, [str(tmp_path / "capture.json")], progress=False)
+        assert (result.lines_read, result.events_loaded, result.quarantined) == (3000, 2999, 1)
+        assert rows(wh, "select line from quarantine") == [{"line": 1501}]
+
+
+def test_partial_arns_and_other_partitions(tmp_path):
+    from vaultlab.synth_cloudtrail import _Trail
+
+    trail = _Trail(random.Random(4))
+    who = trail.role("payments-api")
+    at = datetime(2026, 10, 2, tzinfo=timezone.utc)
+    for ref in ("arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-backup",  # partial: a word
+                "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-Ab12Cd",  # full: the suffix
+                "arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:app/key-x9YzQ1"):
+        trail.call(at, who, "secretsmanager.amazonaws.com", "GetSecretValue", ip="10.0.0.1", params={"secretId": ref})
+    trail.records[-1]["awsRegion"] = "cn-north-1"
+    trail.call(at, who, "secretsmanager.amazonaws.com", "GetSecretValue", ip="10.0.0.1",
+               params={"secretId": "app/other"})
+    trail.records[-1]["awsRegion"] = "cn-north-1"
+    (tmp_path / "t.json").write_text(json.dumps({"Records": trail.records}))
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        ingest(wh, [str(tmp_path / "t.json")], progress=False)
+        assert [r["resource"] for r in rows(wh, "select resource from events order by line")] == [
+            "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db-backup",
+            "arn:aws:secretsmanager:eu-west-1:111122223333:secret:prod/db",
+            "arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:app/key",
+            "arn:aws-cn:secretsmanager:cn-north-1:111122223333:secret:app/other"]
+
+
+def test_a_verification_of_another_folder_vouches_for_nothing(month, loaded, tmp_path):
+    out, _ = month
+    db, _, _ = loaded
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(db, copy)
+    with Warehouse(copy) as wh, wh.transaction() as cur:
+        cur.execute("delete from integrity_findings; delete from integrity_runs")
+    other = tmp_path / "other-trail"
+    synthesize_cloudtrail(other, records=500, seed=9)
+    assert run_cli("verify-cloudtrail", str(other), "--public-keys", str(other / "public-keys.json"),
+                   db=copy).returncode == 0
+    result = run_cli("check", "--framework", "soc2", "--period", "2026-10", "--format", "json", db=copy)
+    integrity = {(r["status"], r["resource"]) for req in json.loads(result.stdout)["requirements"]
+                 for r in req["results"] if r["check"] == "audit_log_integrity"}
+    assert integrity == {("alarm", "cloudtrail")}

@@ -177,7 +177,7 @@ def _settle(path: Path, named: bool, display: str | None, fmt: str | None):
 
 def _fetch_s3(wh: Warehouse, uri: str, scratch: Path):
     """Download the objects under `uri` not yet in the ledger; (to load, already loaded)."""
-    objects = s3.list_objects(uri)
+    objects = [o for o in s3.list_objects(uri) if "/CloudTrail-Digest/" not in o.key]  # digests are not logs
     loaded = dict(wh.query("select path || ' ' || bytes, min(file_id) from ingest_files "
                            "where starts_with(path, 's3://') group by all")[1])
     known = [FileResult(path=o.uri, format="", file_id=None, already_loaded_as=loaded[f"{o.uri} {o.size}"])

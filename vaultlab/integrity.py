@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 from .cloudtrail_digest import IntegrityReport
 from .warehouse import Warehouse
@@ -16,9 +17,11 @@ from .warehouse import Warehouse
 def record_integrity(wh: Warehouse, report: IntegrityReport) -> str:
     """Store one verification run and its findings; return its run id."""
     run_id = str(uuid.uuid4())
+    # named as the ledger names loaded files, so that the check can tell which files it vouches for
+    location = report.location if report.location.startswith("s3://") else str(Path(report.location).resolve())
     with wh.transaction() as cur:
         cur.execute("insert into integrity_runs values (?, ?, ?, ?, ?, ?)",
-                    [run_id, report.location, datetime.now(UTC), report.valid_digests, report.valid_log_files,
+                    [run_id, location, datetime.now(UTC), report.valid_digests, report.valid_log_files,
                      report.ok])
         if report.findings:
             cur.executemany("insert into integrity_findings values (?, ?, ?, ?)",

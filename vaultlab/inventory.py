@@ -34,6 +34,7 @@ KIND_ALIASES = {"db": "database", "api_key": "api-key", "apikey": "api-key", "ap
                 "key": "encryption-key"}
 KV2_SEGMENTS = {"data", "metadata"}
 AWS_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")  # the random tail Secrets Manager adds to an ARN
+AWS_NOT_SUFFIX = re.compile(r"-[a-z]{6}$")  # six lower-case letters: a word of the name (db-backup), kept
 GCP_VERSION = re.compile(r"/versions/[^/]+$")
 AZURE_OBJECT = re.compile(r"^https://(?P<host>[^/]+)/(?P<kind>secrets|keys|certificates)/(?P<name>[^/]+)(/[^/]*)?/?$")
 _TS = pa.timestamp("us", tz="UTC")
@@ -70,9 +71,11 @@ def canonical_secret_id(name: str, store: str, row: dict | None = None) -> str:
         arn = str(row.get("arn") or name).strip()
         if arn.startswith("arn:") and ":secret:" in arn:
             head, _, secret = arn.partition(":secret:")
-            return head + ":secret:" + AWS_SUFFIX.sub("", secret)
+            return head + ":secret:" + (secret if AWS_NOT_SUFFIX.search(secret) else AWS_SUFFIX.sub("", secret))
         if row.get("region") and row.get("account"):
-            return f"arn:aws:secretsmanager:{str(row['region']).strip()}:{str(row['account']).strip()}:secret:{name}"
+            region = str(row["region"]).strip()
+            partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+            return f"arn:{partition}:secretsmanager:{region}:{str(row['account']).strip()}:secret:{name}"
         return name
     if store == "gcp":
         if not name.startswith("projects/") and row.get("project"):

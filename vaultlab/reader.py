@@ -303,15 +303,15 @@ def _structure(a: np.ndarray):
     return marks, chars, np.cumsum(delta) - delta, delta
 
 
-def _documents(data) -> tuple[list[tuple[int, int]], tuple]:
-    """(start, end) of each top-level JSON document in `data` (several when documents follow one
-    another), and the structure of the whole, which a lone document's spans reuse."""
+def _documents(data) -> tuple[list[tuple[int, int, tuple | None]], tuple]:
+    """(start, end, structure) of each top-level JSON document in `data` (several when documents
+    follow one another; a lone document reuses the structure of the whole), and that structure."""
     structure = marks, chars, level, delta = _structure(np.frombuffer(data, dtype=np.uint8))
     ends = marks[(level + delta == 0) & ((chars == 125) | (chars == 93))] + 1
     bounds = [0, *ends.tolist()]
     if len(bounds) == 1 or data[bounds[-1]:].strip(b" \t\r\n"):
         bounds.append(len(data))  # a last document cut off before its end
-    return list(zip(bounds[:-1], bounds[1:])), structure
+    return [(b, e, structure if len(bounds) == 2 else None) for b, e in zip(bounds[:-1], bounds[1:])], structure
 
 
 def container_spans(data: bytes, depth: int, structure: tuple | None = None
@@ -350,7 +350,12 @@ def container_spans(data: bytes, depth: int, structure: tuple | None = None
 
 
 def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -> Iterator[tuple[pa.Table, int]]:
-    """Yield batches of the records of a container document; `line` is the line a record starts on."""
+    """Yield batches of the records of container documents.
+
+    A record's `line` is its position in the file (1 = the first record), as a delivered
+    CloudTrail file is one line of text. A file holding one document per line (Azure, Event
+    Hubs captures) is split line by line, so a broken line spoils no other.
+    """
     data = _read(stream, CONTAINER_MAX_BYTES + 1, oversized)
     if len(data) > CONTAINER_MAX_BYTES:
         from .errors import VaultlabError
@@ -359,14 +364,14 @@ def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -
                             "`jq -c '.Records[]' FILE` (or `.records[]`, `.[]`)")
     _read(stream, 1, oversized)  # a damaged .gz reports its damage on the read after its readable part
     data = bytearray(data)
-    documents, structure = _documents(data)
-    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    last_line = 0
-    for start, end in documents:  # usually one; Azure and Event Hubs captures may hold one per line
+    if data.startswith(b"\xef\xbb\xbf"):
+        data[:3] = b"   "  # a UTF-8 byte order mark is a blank here
+    tables, rows, position = [], 0, 0
+    for start, end, structure in _line_documents(data) or _documents(data)[0]:
         piece = memoryview(data)[start:end]
         depth = container_depth(bytes(piece[:4096]))
         if depth:
-            starts, ends, commas = container_spans(piece, depth, structure if len(documents) == 1 else None)
+            starts, ends, commas = container_spans(piece, depth, structure)
             np.frombuffer(piece, dtype=np.uint8)[commas] = 32  # separators blanked: a span is one value and blanks
         else:  # a document that is a plain record
             blank = len(piece) - len(bytes(piece).lstrip(b" \t\r\n"))
@@ -375,15 +380,46 @@ def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -
                 continue
         if not len(starts):
             continue
-        lines = np.searchsorted(newlines, starts + start) + 1
-        last_line = int(lines[-1])
         offsets = np.r_[starts, ends[-1]].astype(np.int64) - starts[0]
         body = pa.py_buffer(data)[start + int(starts[0]):]
         raw = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), body])
-        table = pa.table({"line": pa.array(lines.astype(np.int64)), "raw": raw})
-        yield pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH)), end - start
+        numbers = np.arange(position + 1, position + 1 + len(starts), dtype=np.int64)
+        tables.append(pa.table({"line": pa.array(numbers), "raw": raw}))
+        position, rows = position + len(starts), rows + len(starts)
+        if rows >= CONTAINER_BATCH_ROWS:
+            yield combined(tables), end
+            tables, rows = [], 0
+    if tables:
+        yield combined(tables), len(data)
     if oversized.damaged_at:
-        oversized.damaged_at = (last_line + 1, oversized.damaged_at[1])
+        oversized.damaged_at = (position + 1, oversized.damaged_at[1])
+
+
+CONTAINER_BATCH_ROWS = 50_000  # records handed to DuckDB at once from a file of many documents
+
+
+def combined(tables: list[pa.Table]) -> pa.Table:
+    """One table in ROWS_PER_BATCH chunks: DuckDB runs out of memory on thousands of tiny ones."""
+    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables).combine_chunks()
+    return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH))
+
+
+def _line_documents(data) -> list[tuple[int, int, None]]:
+    """(start, end, None) of each line when every document sits on a line of its own, else []."""
+    a = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(a == 10)
+    if len(newlines) < 2:
+        return []
+    bounds = np.r_[0, newlines + 1, len(a)]
+    first_end = int(bounds[1])
+    first = data[:first_end]
+    documents, _ = _documents(first)
+    if len(documents) != 1 or bytes(first[documents[0][1]:]).strip(b" \t\r\n"):
+        return []  # the first line does not hold exactly one whole document
+    marks, chars, level, delta = _structure(np.frombuffer(first, dtype=np.uint8))
+    if not len(marks) or level[-1] + delta[-1] != 0:
+        return []
+    return [(int(b), int(e), None) for b, e in zip(bounds[:-1], bounds[1:]) if e > b]
 
 
 def first_container_record(sample: bytes, depth: int) -> bytes | None:

@@ -166,7 +166,7 @@ class _Stager:
     def flush(self) -> None:
         if not self.rows:
             return
-        batch = pa.concat_tables(self.tables)  # found by DuckDB's replacement scan of this frame
+        batch = reader.combined(self.tables)  # found by DuckDB's replacement scan of this frame
         span = str(self.LINE_SPAN)
         sql = ("select * replace (line % " + span + " as line), (line // " + span + ")::integer as file_id from ("
                + FORMATS[self.fmt].RECORDS_SQL + ")")

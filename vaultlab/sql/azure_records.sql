@@ -72,9 +72,11 @@ classified as (
             when op = 'SecretGet' then 'secret.read'
             -- a backup or a release hands out the material itself (a backup wrapped for restore)
             when op in ('SecretBackup', 'KeyBackup', 'CertificateBackup', 'KeyRelease') then 'secret.read'
-            when op in ('SecretSet', 'SecretRestore', 'SecretRecover', 'KeyCreate', 'KeyImport', 'KeyRestore',
-                        'KeyRecover', 'CertificateCreate', 'CertificateImport', 'CertificateRestore',
-                        'CertificateRecover', 'CertificatePendingMerge', 'VaultRecover') then 'secret.write'
+            when op in ('SecretSet', 'KeyCreate', 'KeyImport', 'CertificateCreate', 'CertificateImport',
+                        'CertificatePendingMerge') then 'secret.write'
+            -- a restore or a recovery brings back an old value: not a new one, so not a rotation
+            when op in ('SecretRestore', 'SecretRecover', 'KeyRestore', 'KeyRecover', 'CertificateRestore',
+                        'CertificateRecover', 'VaultRecover') then 'secret.config'
             when op in ('KeyRotate', 'KeyRotateIfDue') then 'secret.rotate'
             when op in ('SecretUpdate', 'KeyUpdate', 'CertificateUpdate', 'CertificatePolicyUpdate',
                         'CertificatePolicySet', 'CertificateContactsSet', 'CertificateContactsDelete',

@@ -80,16 +80,26 @@ per_secret as (
         greatest(len(refs), 1) as parts
     from secret_refs
 ),
+named as (
+    select *, case when secret_ref like 'arn:%:secret:%' then regexp_extract(secret_ref, ':secret:(.*)$', 1) end
+                  as arn_name
+    from per_secret
+),
 keyed as (
     select *,
-        -- the secret's name: an ARN's last field without the random -XXXXXX suffix
-        case when secret_ref like 'arn:%:secret:%'
-             then regexp_replace(regexp_extract(secret_ref, ':secret:(.*)$', 1), '-[A-Za-z0-9]{6}$', '')
-             else secret_ref end as secret_name,
-        case when secret_ref like 'arn:%:secret:%' then split_part(secret_ref, ':', 4) else region end as secret_region,
-        case when secret_ref like 'arn:%:secret:%' then split_part(secret_ref, ':', 5) else account_id end as secret_account,
-        case when secret_ref like 'arn:%:secret:%' then split_part(secret_ref, ':', 2) else 'aws' end as partition
-    from per_secret
+        -- the secret's name: an ARN's last field without the random -XXXXXX suffix Secrets Manager
+        -- adds (six letters and digits, not all lower-case: a partial ARN of "db-backup" keeps it)
+        case when arn_name is null then secret_ref
+             when regexp_matches(right(arn_name, 7), '^-[A-Za-z0-9]{6}$')
+                  and not regexp_matches(right(arn_name, 7), '^-[a-z]{6}$')
+                 then substr(arn_name, 1, length(arn_name) - 7)
+             else arn_name end as secret_name,
+        case when arn_name is not null then split_part(secret_ref, ':', 4) else region end as secret_region,
+        case when arn_name is not null then split_part(secret_ref, ':', 5) else account_id end as secret_account,
+        case when arn_name is not null then split_part(secret_ref, ':', 2)
+             when region like 'cn-%' then 'aws-cn' when region like 'us-gov-%' then 'aws-us-gov'
+             else 'aws' end as partition
+    from named
 ),
 classified as (
     select *,
@@ -98,14 +108,15 @@ classified as (
                 when event_name in ('GetSecretValue', 'BatchGetSecretValue') then 'secret.read'
                 when event_name in ('ListSecrets', 'DescribeSecret', 'ListSecretVersionIds', 'GetResourcePolicy',
                                     'ValidateResourcePolicy') then 'secret.list'
-                when event_name in ('CreateSecret', 'PutSecretValue', 'RestoreSecret') then 'secret.write'
+                when event_name in ('CreateSecret', 'PutSecretValue') then 'secret.write'
                 -- UpdateSecret changes the value only when it carries one
                 when event_name = 'UpdateSecret' and (e.requestParameters.secretString is not null
                      or e.requestParameters.secretBinary is not null) then 'secret.write'
                 when event_name = 'DeleteSecret' then 'secret.delete'
                 when event_name in ('RotationSucceeded', 'RotationFailed') then 'secret.rotate'
                 when event_name in ('PutResourcePolicy', 'DeleteResourcePolicy') then 'policy.change'
-                when event_name in ('UpdateSecret', 'RotateSecret', 'CancelRotateSecret', 'RotationStarted',
+                -- RestoreSecret cancels a deletion: the value is the old one, so it is no rotation
+                when event_name in ('UpdateSecret', 'RotateSecret', 'CancelRotateSecret', 'RotationStarted', 'RestoreSecret',
                                     'RotationAbandoned', 'TagResource', 'UntagResource', 'UpdateSecretVersionStage',
                                     'ReplicateSecretToRegions', 'RemoveRegionsFromReplication',
                                     'StopReplicationToReplica') then 'secret.config'
