@@ -94,14 +94,16 @@ def test_one_pack_for_vault_aws_gcp_and_azure(tmp_path):
 @pytest.mark.parametrize(("name", "store", "row", "key"), [
     ("arn:aws:secretsmanager:eu-west-1:1:secret:prod/db-AbC123", "aws", {},
      "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db"),
-    ("arn:aws:secretsmanager:eu-west-1:1:secret:prod/db", "aws", {}, "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db"),
+    ("arn:aws:secretsmanager:eu-west-1:1:secret:prod/db", "aws", {},
+     "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db"),
     ("prod/db", "aws", {"region": "eu-west-1", "account": "1"}, "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db"),
     ("prod/db", "aws", {"arn": "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db-AbC123"},
      "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db"),
     ("prod/db", "aws", {}, "prod/db"),  # matched through the events' resource_alias
     ("arn:aws:secretsmanager:eu-west-1:1:secret:prod/db-backup", "aws", {},  # a partial ARN: "backup" is a word
      "arn:aws:secretsmanager:eu-west-1:1:secret:prod/db-backup"),
-    ("app/key", "aws", {"region": "cn-north-1", "account": "1"}, "arn:aws-cn:secretsmanager:cn-north-1:1:secret:app/key"),
+    ("app/key", "aws", {"region": "cn-north-1", "account": "1"},
+     "arn:aws-cn:secretsmanager:cn-north-1:1:secret:app/key"),
     ("projects/p/secrets/s/versions/3", "gcp", {}, "projects/p/secrets/s"),
     ("s", "gcp", {"project": "p"}, "projects/p/secrets/s"),
     ("https://KV.vault.azure.net/secrets/db/0123abcd", "azure", {}, "https://kv.vault.azure.net/secrets/db"),

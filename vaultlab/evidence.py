@@ -31,9 +31,11 @@ TABLES = {
     "live_vault": """select r.source, r.taken_at, f.kind, f.name, f.data from collect_runs r join collected_facts f
                      using (run_id) where r.store = 'vault' and f.kind in ('audit_devices', 'mounts', 'tokens')
                      qualify dense_rank() over (partition by r.source order by r.taken_at desc) = 1""",
-    "collect_gaps": """select r.source, r.taken_at, g.path, g.reason from collect_runs r join collect_gaps g using (run_id)
+    "collect_gaps": """select r.source, r.taken_at, g.path, g.reason
+                       from collect_runs r join collect_gaps g using (run_id)
                        qualify dense_rank() over (partition by r.source order by r.taken_at desc) = 1""",
-    "log_integrity": """select r.location, r.checked_at, r.valid_digests, r.valid_log_files, r.ok, f.kind, f.path, f.detail
+    "log_integrity": """select r.location, r.checked_at, r.valid_digests, r.valid_log_files, r.ok,
+                               f.kind, f.path, f.detail
                         from integrity_runs r left join integrity_findings f using (run_id)
                         qualify dense_rank() over (partition by r.location order by r.checked_at desc) = 1""",
 }

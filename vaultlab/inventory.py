@@ -74,7 +74,8 @@ def canonical_secret_id(name: str, store: str, row: dict | None = None) -> str:
             return head + ":secret:" + (secret if AWS_NOT_SUFFIX.search(secret) else AWS_SUFFIX.sub("", secret))
         if row.get("region") and row.get("account"):
             region = str(row["region"]).strip()
-            partition = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+            partition = ("aws-cn" if region.startswith("cn-")
+                         else "aws-us-gov" if region.startswith("us-gov-") else "aws")
             return f"arn:{partition}:secretsmanager:{region}:{str(row['account']).strip()}:secret:{name}"
         return name
     if store == "gcp":

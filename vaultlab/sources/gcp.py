@@ -25,7 +25,8 @@ def recognises(record: dict) -> bool:
                                           or "methodName" in payload)
 
 
-_PREFIX = re.compile(rb'"protopayload_auditlog"\s*:\s*\{|"@type"\s*:\s*"type\.googleapis\.com/google\.cloud\.audit\.AuditLog"')
+_PREFIX = re.compile(rb'"protopayload_auditlog"\s*:\s*\{'
+                     rb'|"@type"\s*:\s*"type\.googleapis\.com/google\.cloud\.audit\.AuditLog"')
 
 
 def recognises_prefix(sample: bytes) -> bool:
