@@ -1,29 +1,32 @@
 -- policy_drift: one row per ACL policy that differs from the approved baseline.
 -- Inputs: policy_snapshots, policy_texts (from `vaultlab policies load [--baseline]`).
--- Parameters: the period end: the current set is the latest snapshot taken before it, the
--- baseline the latest baseline snapshot taken before it.
+-- Parameters: the period end: per store (vault, aws), the current set is the latest snapshot
+-- taken before it, the baseline the latest baseline snapshot taken before it.
 -- `diff` lists the lines only in the baseline (-) and only in the current text (+).
 with snaps as (
     select * from policy_snapshots where taken_at <= vl_period_end()
 ),
+-- per store (Vault ACL policies, AWS resource policies): its latest baseline and latest set
 base as (
-    select snapshot_id from snaps where baseline order by taken_at desc, snapshot_id desc limit 1
+    select store, snapshot_id from snaps where baseline
+    qualify row_number() over (partition by store order by taken_at desc, snapshot_id desc) = 1
 ),
 cur as (
-    select snapshot_id from snaps order by taken_at desc, snapshot_id desc limit 1
+    select store, snapshot_id from snaps
+    qualify row_number() over (partition by store order by taken_at desc, snapshot_id desc) = 1
 ),
-b as (select policy, sha256, text from policy_texts where snapshot_id = (select snapshot_id from base)),
-c as (select policy, sha256, text from policy_texts where snapshot_id = (select snapshot_id from cur)),
+b as (select store, policy, sha256, text from policy_texts join base using (snapshot_id)),
+c as (select store, policy, sha256, text from policy_texts join cur using (snapshot_id)),
 changed as (
-    select coalesce(c.policy, b.policy) as policy,
+    select coalesce(c.store, b.store) as store, coalesce(c.policy, b.policy) as policy,
            case when b.policy is null then 'added' when c.policy is null then 'removed' else 'modified' end as change,
            b.sha256 as baseline_sha256, c.sha256 as current_sha256,
            coalesce(b.text, '') as old_text, coalesce(c.text, '') as new_text
-    from b full outer join c using (policy)
-    where (select snapshot_id from base) is not null
+    from b full outer join c using (store, policy)
+    where coalesce(c.store, b.store) in (select store from base)
       and b.sha256 is distinct from c.sha256
 )
-select policy, change, baseline_sha256, current_sha256,
+select policy, store, change, baseline_sha256, current_sha256,
        array_to_string(
            list_transform(list_filter(string_split(old_text, chr(10)),
                                       lambda l: trim(l) <> '' and not list_contains(string_split(new_text, chr(10)), l)),

@@ -5,7 +5,7 @@
 -- (create/update/delete/sudo under sys/), admin_without_deny (a policy granting write on "*"
 -- or "sys/*" that holds no deny rule at all).
 with cur as (
-    select snapshot_id from policy_snapshots where taken_at <= vl_period_end()
+    select snapshot_id from policy_snapshots where taken_at <= vl_period_end() and store = 'vault'
     order by taken_at desc, snapshot_id desc limit 1
 ),
 rules as (

@@ -7,7 +7,7 @@ import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import __version__, check_output, cloudtrail_digest, output, views
+from . import __version__, check_output, cli_collect, cloudtrail_digest, output, views
 from .config import DEFAULTS, load_config
 from .controls import FRAMEWORKS, run_checks
 from .errors import VaultlabError
@@ -250,13 +250,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--as-of", help="when the inventory was true (default now)")
     q.set_defaults(func=cmd_inventory_load)
 
-    p = sub.add_parser("policies", help="Vault ACL policies")
+    p = sub.add_parser("policies", help="ACL and resource policies: load, collect, suggest")
     pol = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     q = pol.add_parser("load", parents=[shared, configured], help="load .hcl policy files or folders")
     q.add_argument("paths", nargs="+", metavar="PATH")
     q.add_argument("--baseline", action="store_true", help="mark this set as the approved baseline")
     q.add_argument("--as-of", help="when the policies were in force (default now)")
     q.set_defaults(func=cmd_policies_load)
+
+    cli_collect.add_commands(sub, inv, pol, shared=shared, configured=configured, formatted=formatted,
+                             period=period)
 
     p = sub.add_parser("check", parents=[shared, configured, period],
                        help="evaluate a framework's controls; exit 0 ok, 1 alarm, 2 error")

@@ -79,13 +79,13 @@ def load_policies(wh: Warehouse, paths: list[str], *, baseline: bool = False,
 
 
 def store_policy_snapshot(wh: Warehouse, texts: dict, *, baseline: bool, as_of: datetime | None,
-                          sources: list[str]) -> int:
+                          sources: list[str], store: str = "vault") -> int:
     """One policy snapshot: texts maps a policy name to (where it came from, its text, its rules)."""
     now = datetime.now(timezone.utc)
     with wh.transaction() as cur:
         snapshot_id = cur.execute("select nextval('snapshot_ids')").fetchall()[0][0]
-        cur.execute("insert into policy_snapshots values (?, ?, ?, ?, ?)",
-                    [snapshot_id, as_of or now, now, baseline, sources])
+        cur.execute("insert into policy_snapshots (snapshot_id, taken_at, loaded_at, baseline, sources, store) "
+                    "values (?, ?, ?, ?, ?, ?)", [snapshot_id, as_of or now, now, baseline, sources, store])
         for name, (path, text, rules) in texts.items():
             cur.execute("insert into policy_texts values (?, ?, ?, ?, ?)",
                         [snapshot_id, name, str(path), hashlib.sha256(text.encode()).hexdigest(), text])

@@ -244,6 +244,9 @@ MIGRATIONS.append((
         name   varchar not null,
         data   json not null
     );
+    -- policy snapshots of several stores (Vault ACL policies, AWS resource policies) drift apart
+    alter table policy_snapshots add column store varchar default 'vault';
+
     -- what a collection could not read (a subtree that answered 403, a call that kept failing)
     create table collect_gaps (
         run_id varchar not null,

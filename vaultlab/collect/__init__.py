@@ -50,7 +50,7 @@ def store_collected(wh: Warehouse, collected: Collected, *, inventory: bool = Tr
                         parse_policy(text, name) if collected.store == "vault" else [])
                  for name, text in collected.policies.items()}
         store_policy_snapshot(wh, texts, baseline=baseline, as_of=collected.taken_at,
-                              sources=[f"{collected.store} {collected.source}"])
+                              sources=[f"{collected.store} {collected.source}"], store=collected.store)
     with wh.transaction() as cur:
         cur.execute("insert into collect_runs values (?, ?, ?, ?, ?, ?, ?, ?)",
                     [run_id, collected.store, collected.source, collected.taken_at, len(collected.secrets),
