@@ -10,11 +10,11 @@ import urllib.request
 from datetime import datetime, timezone
 
 import pytest
+from conftest import rows
 from vault_server import VaultState, vault_server
 
-from conftest import rows
 from vaultlab import VaultlabError, Warehouse, ingest
-from vaultlab.collect import store_collected
+from vaultlab.collect import store_collected, vault_http
 from vaultlab.collect import vault as collector
 from vaultlab.collect.vault import READ_ONLY_POLICY, collect_vault
 from vaultlab.policies import parse_policy
@@ -84,7 +84,7 @@ def known_state() -> VaultState:
 def sleeps(monkeypatch):
     """Back-off delays are recorded, not waited."""
     recorded = []
-    monkeypatch.setattr(collector, "_sleep", recorded.append)
+    monkeypatch.setattr(vault_http, "_sleep", recorded.append)
     return recorded
 
 
@@ -242,7 +242,7 @@ def test_retries_429_and_500_then_succeed(collected, sleeps):
     assert sleeps.count(1.0) == 2  # the server's Retry-After: 1, honoured
     assert len([r for r in server.requests if r.path == "/v1/secret/metadata/dev/app/config"]) == 2
     backoff = [s for s in sleeps if s != 1.0]
-    assert len(backoff) == 1 and collector.BACKOFF_BASE / 2 <= backoff[0] <= collector.BACKOFF_BASE  # jittered
+    assert len(backoff) == 1 and vault_http.BACKOFF_BASE / 2 <= backoff[0] <= vault_http.BACKOFF_BASE  # jittered
     assert "secret/throttled/one" in {r["name"] for r in result.secrets}
 
 
@@ -323,7 +323,7 @@ def test_a_sealed_vault_is_one_clear_line(sleeps, clean_env):
     sealed = r"HTTP 503 after 6 attempts: Vault is sealed"
     with vault_server(state) as server, pytest.raises(VaultlabError, match=sealed):
         collect_vault(server.url, server.token, progress=False)
-    assert len(sleeps) == collector.ATTEMPTS - 1
+    assert len(sleeps) == vault_http.ATTEMPTS - 1
 
 
 def test_tls_verifies_against_vault_cacert_or_is_skipped_on_request(sleeps, clean_env, monkeypatch, tmp_path):
