@@ -67,3 +67,18 @@ def test_a_well_audited_vault_passes_and_no_collection_skips(warehouse, db_path,
     Warehouse(tmp_path / "empty.duckdb").close()  # a warehouse with no live collection
     empty = _check(tmp_path / "empty.duckdb", "hipaa")
     assert empty == {"audit_device_coverage": {("skip", None)}, "token_lifetimes": {("skip", None)}}
+
+
+def test_collected_rows_keep_their_key_and_a_bad_policy_is_a_gap(warehouse):
+    from vaultlab.collect.vault import _row
+
+    collected = Collected(store="vault", source="https://vault.example:8200", taken_at=TAKEN,
+                          secrets=[_row("secret/data/x", "password")],  # a KV v2 secret named data/x
+                          policies={"good": 'path "secret/data/*" {\n  capabilities = ["read"]\n}\n',
+                                    "broken": 'path "secret/*" { capabilities = ['})
+    store_collected(warehouse, collected, policies=True)
+    assert warehouse.query("select secret_id from secrets")[1] == [("secret/data/x",)]
+    assert warehouse.query("select policy from policy_texts order by policy")[1] == [("broken",), ("good",)]
+    assert warehouse.query("select policy, path from policy_rules")[1] == [("good", "secret/data/*")]
+    [(path,)] = warehouse.query("select path from collect_gaps")[1]
+    assert path == "sys/policies/acl/broken"

@@ -58,7 +58,10 @@ def test_collected_state_reaches_the_evidence_pack_and_no_value_is_read(tmp_path
         state.root.policies["app"] = APP_POLICY.replace('["read"]', '["read", "update"]')  # drift
         _run("inventory", "collect", "vault", "--quiet", env=env, db=db)
         _run("policies", "collect", "vault", env=env, db=db)
-        _run("inventory", "collect", "aws", "--region", "eu-west-1", "--quiet", env=env, db=db)
+        try:
+            _run("inventory", "collect", "aws", "--region", "eu-west-1", "--quiet", env=env, db=db)
+        finally:  # moto's state is process-wide: leave nothing for other tests
+            sm.delete_secret(SecretId="prod/orders/db", ForceDeleteWithoutRecovery=True)
         assert vault.material_requests() == []
         assert not any("/data/" in r.path or "/creds/" in r.path for r in vault.requests)
     # the collections are dated now; the report is for the current month so that they count

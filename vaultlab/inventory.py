@@ -147,7 +147,9 @@ def _normalise(raw: dict, default_store: str) -> dict:
         raise ValueError(f"rotation_days {days!r} is not a whole number") from None
     if out["rotation_days"] is not None and out["rotation_days"] <= 0:
         raise ValueError(f"rotation_days {days!r} must be positive")
-    out["secret_id"] = canonical_secret_id(name, store, row)
+    # a live collector knows the key itself (a KV v2 secret may be named data/x); files give names
+    given = str(row.get("secret_id") or "").strip()
+    out["secret_id"] = given or canonical_secret_id(name, store, row)
     return out
 
 

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from ..errors import VaultlabError
 from ..inventory import load_inventory_rows
 from ..policies import parse_policy, store_policy_snapshot
 from ..warehouse import Warehouse
@@ -46,9 +47,14 @@ def store_collected(wh: Warehouse, collected: Collected, *, inventory: bool = Tr
         load_inventory_rows(wh, collected.secrets, source=f"{collected.store} {collected.source}",
                             as_of=collected.taken_at, default_store=collected.store)
     if policies:
-        texts = {name: (f"{collected.store}:{name}", text,
-                        parse_policy(text, name) if collected.store == "vault" else [])
-                 for name, text in collected.policies.items()}
+        texts = {}
+        for name, text in collected.policies.items():
+            try:
+                rules = parse_policy(text, name) if collected.store == "vault" else []
+            except VaultlabError as err:  # kept as text (drift still sees it); its rules are a gap
+                rules = []
+                collected.gaps.append({"path": f"sys/policies/acl/{name}", "reason": str(err)})
+            texts[name] = (f"{collected.store}:{name}", text, rules)
         store_policy_snapshot(wh, texts, baseline=baseline, as_of=collected.taken_at,
                               sources=[f"{collected.store} {collected.source}"], store=collected.store)
     with wh.transaction() as cur:

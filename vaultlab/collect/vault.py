@@ -503,7 +503,8 @@ def _text(value) -> str | None:
 
 def _row(name: str, kind: str, *, owner=None, environment=None, created_at=None, last_rotated_at=None,
          rotation_days=None, expires_at=None) -> dict:
-    """An inventory row in the inventory file format."""
-    return {"name": name, "store": "vault", "kind": kind, "owner": _text(owner), "environment": _text(environment),
+    """An inventory row in the inventory file format, keyed as events.resource keys the secret (a
+    collected name is already that key: a KV v2 secret may itself be called data/x)."""
+    return {"name": name, "secret_id": name, "store": "vault", "kind": kind, "owner": _text(owner), "environment": _text(environment),
             "created_at": created_at, "last_rotated_at": last_rotated_at, "last_accessed_at": None,
             "rotation_days": rotation_days, "expires_at": expires_at}
