@@ -35,7 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--secrets", type=int, default=100_000)
     parser.add_argument("--per-folder", type=int, default=1000, help="secrets per folder (default 1000)")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--tokens", type=int, default=0, help="token accessors to look up as well")
     parser.add_argument("--vault", action="store_true",
                         help="LIST answers whole, as Vault's do (default: in pages, as OpenBao's)")

@@ -127,7 +127,8 @@ def add_commands(sub, inventory, policies, *, shared, configured, formatted, per
                              help="a dated snapshot of a live Vault or AWS Secrets Manager (metadata only)")
     q.add_argument("system", choices=["vault", "aws"])
     _vault_options(q)
-    q.add_argument("--concurrency", type=int, default=8, help="Vault requests in flight (default 8)")
+    q.add_argument("--concurrency", type=int, default=4,
+                   help="Vault requests in flight (default 4; more for a distant Vault, where latency dominates)")
     q.add_argument("--region", action="append", help="AWS region (repeatable; default every enabled region)")
     q.add_argument("--profile", help="AWS profile (default the standard credential chain)")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -140,7 +141,7 @@ def add_commands(sub, inventory, policies, *, shared, configured, formatted, per
     q.add_argument("--region", action="append", help="AWS region (repeatable; default every enabled region)")
     q.add_argument("--profile", help="AWS profile (default the standard credential chain)")
     q.add_argument("--baseline", action="store_true", help="mark this set as the approved baseline")
-    q.set_defaults(func=cmd_policies_collect, concurrency=8, quiet=False)
+    q.set_defaults(func=cmd_policies_collect, concurrency=4, quiet=False)
 
     q = policies.add_parser("suggest", parents=[shared, configured, period],
                             help="a least-privilege policy for an actor from its observed requests")

@@ -109,7 +109,7 @@ BATCH = 16  # items read by one task
 
 
 def collect_vault(addr: str | None = None, token: str | None = None, namespace: str | None = None,
-                  cacert: str | None = None, skip_verify: bool | None = None, *, concurrency: int = 8,
+                  cacert: str | None = None, skip_verify: bool | None = None, *, concurrency: int = 4,
                   progress: bool | None = None) -> Collected:
     """A dated snapshot of one Vault namespace: inventory rows, ACL policies, facts and gaps."""
     if concurrency < 1:
