@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from vaultlab import Warehouse
+from vaultlab import Warehouse, ingest
+from vaultlab.inventory import load_inventory
+from vaultlab.policies import load_policies
 from vaultlab.synth import synthesize
+from vaultlab.views import parse_period
 
 ROOT = Path(__file__).resolve().parent.parent
 REALDATA = ROOT.parent / "shared" / "realdata"
@@ -49,3 +52,11 @@ def run_cli(*args: str, db: Path | None = None, input: str | None = None) -> sub
 def rows(wh: Warehouse, query: str, params=None, *, period=None) -> list[dict]:
     cols, data = wh.query(query, params, period=period)
     return [dict(zip(cols, r)) for r in data]
+
+
+def load_synth_month(wh: Warehouse, out: Path, *extra_logs: Path) -> None:
+    """A synthetic month into `wh`: its log (and any extra logs), inventory, approved and current policies."""
+    ingest(wh, [str(out / "vault_audit.log"), *map(str, extra_logs)], progress=False)
+    load_inventory(wh, [str(out / "inventory.json")], as_of=parse_period(as_of="2026-10-31").end)
+    load_policies(wh, [str(out / "policies" / "baseline")], baseline=True, as_of=parse_period(as_of="2026-09-01").end)
+    load_policies(wh, [str(out / "policies" / "current")], as_of=parse_period(as_of="2026-10-20").end)

@@ -5,14 +5,11 @@ import xml.etree.ElementTree as ET
 
 import duckdb
 import pytest
+from conftest import load_synth_month, rows, run_cli
 
-from vaultlab import Warehouse, ingest
+from vaultlab import Warehouse
 from vaultlab.controls import run_checks
-from vaultlab.inventory import load_inventory
-from vaultlab.policies import load_policies
 from vaultlab.views import parse_period
-
-from conftest import rows, run_cli
 
 OCTOBER = parse_period("2026-10")
 
@@ -22,11 +19,7 @@ def month(tmp_path_factory, synth_small):
     out, answers = synth_small
     db = tmp_path_factory.mktemp("month") / "w.duckdb"
     with Warehouse(db) as wh:
-        ingest(wh, [str(out / "vault_audit.log")], progress=False)
-        load_inventory(wh, [str(out / "inventory.json")], as_of=parse_period(as_of="2026-10-31").end)
-        load_policies(wh, [str(out / "policies" / "baseline")], baseline=True,
-                      as_of=parse_period(as_of="2026-09-01").end)
-        load_policies(wh, [str(out / "policies" / "current")], as_of=parse_period(as_of="2026-10-20").end)
+        load_synth_month(wh, out)
     return db, out, answers
 
 

@@ -7,15 +7,14 @@ import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import load_synth_month, rows
 
 from vaultlab import VaultlabError, Warehouse, ingest
-from vaultlab.inventory import load_inventory, load_inventory_rows
+from vaultlab.inventory import load_inventory_rows
 from vaultlab.policies import load_policies, parse_policy
 from vaultlab.policy_suggest import NotGranted, Unused, _Acl, as_dict, render, review, suggest_policy
 from vaultlab.synth import Actor, Answers, _Writer
 from vaultlab.views import parse_period
-
-from conftest import rows
 
 OCTOBER = parse_period("2026-10")
 T0 = datetime(2026, 10, 5, 12, tzinfo=timezone.utc)
@@ -28,11 +27,7 @@ def month(tmp_path_factory, synth_small):
     out, answers = synth_small
     db = tmp_path_factory.mktemp("suggest") / "w.duckdb"
     with Warehouse(db) as wh:
-        ingest(wh, [str(out / "vault_audit.log")], progress=False)
-        load_inventory(wh, [str(out / "inventory.json")], as_of=parse_period(as_of="2026-10-31").end)
-        load_policies(wh, [str(out / "policies" / "baseline")], baseline=True,
-                      as_of=parse_period(as_of="2026-09-01").end)
-        load_policies(wh, [str(out / "policies" / "current")], as_of=parse_period(as_of="2026-10-20").end)
+        load_synth_month(wh, out)
     return db, answers
 
 

@@ -5,13 +5,9 @@ import re
 
 import nbformat
 import pytest
+from conftest import ROOT, load_synth_month, run_cli
 
-from vaultlab import Warehouse, ingest
-from vaultlab.inventory import load_inventory
-from vaultlab.policies import load_policies
-from vaultlab.views import parse_period
-
-from conftest import ROOT, run_cli
+from vaultlab import Warehouse
 
 XSS = ["<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "javascript:alert(3)"]
 
@@ -28,11 +24,7 @@ def pack(tmp_path_factory, synth_small):
         "request": {"id": "x-1", "operation": "read", "path": "secret/data/" + XSS[0], "mount_type": "kv",
                     "remote_address": "10.9.9.9", "headers": {"user-agent": [XSS[2]]}}}) + "\n")
     with Warehouse(db) as wh:
-        ingest(wh, [str(out / "vault_audit.log"), str(hostile)], progress=False)
-        load_inventory(wh, [str(out / "inventory.json")], as_of=parse_period(as_of="2026-10-31").end)
-        load_policies(wh, [str(out / "policies" / "baseline")], baseline=True,
-                      as_of=parse_period(as_of="2026-09-01").end)
-        load_policies(wh, [str(out / "policies" / "current")], as_of=parse_period(as_of="2026-10-20").end)
+        load_synth_month(wh, out, hostile)
     result = run_cli("report", "--framework", "soc2", "--period", "2026-10", "--out", str(folder / "packs"),
                      "--organisation", "Acme & <Sons>", db=db)
     assert result.returncode == 0, result.stderr[-3000:]
