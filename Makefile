@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench bench-analytics clean
+.PHONY: demo test lint bench bench-analytics clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,14 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/vaultlab demo
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed lint
 	$(BIN)/python -m pytest
+
+# the guard rails: lint and import order, the import contract, SQL that parses as DuckDB SQL
+lint: $(BIN)/.installed
+	$(BIN)/ruff check vaultlab tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/sqlfluff lint --processes 2 vaultlab/queries vaultlab/controls/checks vaultlab/ingest/sources
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/ingest.py

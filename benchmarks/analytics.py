@@ -30,8 +30,9 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
 from vaultlab import Warehouse
-from vaultlab.controls import run_checks
-from vaultlab.views import VIEWS, parse_period
+from vaultlab.controls.run import run_checks
+from vaultlab.views import VIEWS
+from vaultlab.period import parse_period
 period = parse_period("2026-10")
 timings = {}
 with Warehouse(sys.argv[1]) as wh:
@@ -57,9 +58,9 @@ def build(lines: int, work: Path) -> tuple[Path, float]:
     if db.exists():
         return db, 0.0
     from vaultlab import Warehouse, ingest
-    from vaultlab.inventory import load_inventory
-    from vaultlab.policies import load_policies
-    from vaultlab.views import parse_period
+    from vaultlab.period import parse_period
+    from vaultlab.snapshots.inventory import load_inventory
+    from vaultlab.snapshots.policies import load_policies
 
     log = ensure_log(lines, work)
     start = time.perf_counter()

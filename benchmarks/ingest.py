@@ -67,7 +67,7 @@ def ensure_log(lines: int, work: Path) -> Path:
     log = folder / "vault_audit.log"
     if not log.exists():
         sys.path.insert(0, str(ROOT))
-        from vaultlab.synth import synthesize
+        from vaultlab.synth.vault import synthesize
 
         start = time.perf_counter()
         synthesize(folder, lines=lines, seed=1)

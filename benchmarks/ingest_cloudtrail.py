@@ -67,7 +67,7 @@ def ensure_trail(records: int, work: Path) -> Path:
     folder = work / f"cloudtrail-{records}"
     if not (folder / "answers.json").exists():
         sys.path.insert(0, str(ROOT))
-        from vaultlab.synth_cloudtrail import synthesize_cloudtrail
+        from vaultlab.synth.cloudtrail import synthesize_cloudtrail
 
         start = time.perf_counter()
         answers = synthesize_cloudtrail(folder, records=records, seed=1)

@@ -29,7 +29,8 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     db, built = build(args.lines, args.work)
-    print(f"{args.lines:,} lines ({args.lines // 2:,} events)" + (f", warehouse built in {built:.0f} s" if built else ""))
+    built_note = f", warehouse built in {built:.0f} s" if built else ""
+    print(f"{args.lines:,} lines ({args.lines // 2:,} events){built_note}")
     for framework in ("soc2", "iso27001", "hipaa"):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "vaultlab", "--db", str(db), "report", "--framework", framework,

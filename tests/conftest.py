@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from vaultlab import Warehouse, ingest
-from vaultlab.inventory import load_inventory
-from vaultlab.policies import load_policies
-from vaultlab.synth import synthesize
-from vaultlab.views import parse_period
+from vaultlab.period import parse_period
+from vaultlab.snapshots.inventory import load_inventory
+from vaultlab.snapshots.policies import load_policies
+from vaultlab.synth.vault import synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 REALDATA = ROOT.parent / "shared" / "realdata"

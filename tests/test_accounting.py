@@ -7,11 +7,10 @@ import sys
 import time
 
 import pytest
+from conftest import ROOT, rows, run_cli
 
 from vaultlab import VaultlabError, Warehouse, ingest
-from vaultlab.ingestion import ingest_file
-
-from conftest import ROOT, rows, run_cli
+from vaultlab.ingest.load import ingest_file
 
 
 def _lines(synth_small, n=None):
@@ -163,7 +162,7 @@ def test_gzip_glob_and_pretty_printed(warehouse, synth_small, tmp_path):
 
 
 def test_an_interrupted_ingest_leaves_no_half_file(warehouse, synth_small, tmp_path, monkeypatch):
-    from vaultlab import reader
+    from vaultlab.ingest import reader
 
     out, _ = synth_small
     original = reader.iter_line_batches
@@ -185,7 +184,7 @@ def test_an_interrupted_ingest_leaves_no_half_file(warehouse, synth_small, tmp_p
 
 
 def test_a_killed_ingest_is_all_or_nothing(db_path, tmp_path):
-    from vaultlab.synth import synthesize
+    from vaultlab.synth.vault import synthesize
 
     answers = synthesize(tmp_path / "big", lines=120_000, seed=3)
     proc = subprocess.Popen([sys.executable, "-m", "vaultlab", "--db", str(db_path), "ingest", "--quiet",

@@ -4,14 +4,13 @@ another time zone, bad inventory and policy files, thresholds from vaultlab.toml
 import json
 
 import pytest
+from conftest import rows, run_cli
 
 from vaultlab import VaultlabError, Warehouse, ingest
 from vaultlab.config import load_config
-from vaultlab.inventory import load_inventory
-from vaultlab.policies import load_policies
-from vaultlab.views import parse_period
-
-from conftest import rows, run_cli
+from vaultlab.period import parse_period
+from vaultlab.snapshots.inventory import load_inventory
+from vaultlab.snapshots.policies import load_policies
 
 OCTOBER = parse_period("2026-10")
 ZOE = {"client_token": "hmac-sha256:" + "7" * 64, "accessor": "hmac-sha256:" + "8" * 64,
@@ -19,7 +18,7 @@ ZOE = {"client_token": "hmac-sha256:" + "7" * 64, "accessor": "hmac-sha256:" + "
 BOT = {**ZOE, "display_name": "approle", "entity_id": "ent-bot", "accessor": "hmac-sha256:" + "9" * 64}
 
 
-def event(ts, path, op="read", auth=ZOE, error=None, n=[0]):
+def event(ts, path, op="read", auth=ZOE, error=None, n=[0]):  # noqa: B006  (n counts calls)
     n[0] += 1
     entry = {"time": ts, "type": "request", "auth": auth,
              "request": {"id": f"r{n[0]}", "operation": op, "path": path, "mount_type": "kv",

@@ -8,8 +8,8 @@ import pytest
 from conftest import load_synth_month, rows, run_cli
 
 from vaultlab import Warehouse
-from vaultlab.controls import run_checks
-from vaultlab.views import parse_period
+from vaultlab.controls.run import run_checks
+from vaultlab.period import parse_period
 
 OCTOBER = parse_period("2026-10")
 

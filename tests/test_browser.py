@@ -4,7 +4,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from test_report_pack import XSS, pack  # noqa: F401  (the module-scoped pack fixture)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -22,7 +22,7 @@ def test_ingest_then_query_in_three_formats(db_path, synth_small):
     result = run_cli("ingest", str(out / "vault_audit.log"), db=db_path)
     assert result.returncode == 0, result.stderr
     header, _, row = result.stdout.splitlines()[:3]
-    assert header.split()[:7] == ["file", "format", "lines", "loaded", "duplicates", "quarantined", "events"]
+    assert header.split()[:7] == ["file", "source", "lines", "loaded", "duplicates", "quarantined", "events"]
     records, events = str(answers["records"]), str(answers["events"])
     assert row.split()[1:7] == ["vault", records, records, "0", "0", events]
 
@@ -59,9 +59,10 @@ def test_impossible_requests_get_one_line_and_exit_2(db_path, tmp_path):
     _one_line_error(run_cli("ingest", str(tmp_path / "nope.log"), db=db_path), "does not exist")
     unknown = tmp_path / "app.log"
     unknown.write_text('{"level":"info","msg":"started"}\n')
-    _one_line_error(run_cli("ingest", str(unknown), db=db_path), "cannot tell the format", "--format")
+    _one_line_error(run_cli("ingest", str(unknown), db=db_path), "cannot tell the source", "--source")
     _one_line_error(run_cli("sql", "select 1", db=tmp_path / "missing.duckdb"), "no warehouse at")
-    assert run_cli("ingest", str(unknown), "--format", "vault", db=db_path).returncode == 0
+    forced = run_cli("ingest", str(unknown), "--source", "vault", db=db_path)
+    assert forced.returncode == 0, forced.stderr
     _one_line_error(run_cli("sql", "select * from no_such_view", db=db_path), "query failed")
     _one_line_error(run_cli("sql", "delete from event_store", db=db_path), "query failed", "read-only")
     usage = run_cli("ingest", str(unknown), "--format", "syslog", db=db_path)
@@ -97,4 +98,13 @@ def test_a_folder_skips_what_is_not_an_audit_log(db_path, synth_small, tmp_path)
     assert "skipped: empty file" in lines["empty.log"]
     assert lines["vault_audit.log"].split()[2] == str(answers["records"])
     named = run_cli("ingest", str(folder / "inventory.json"), db=db_path)
-    assert named.returncode == 2 and "cannot tell the format" in named.stderr
+    assert named.returncode == 2 and "cannot tell the source" in named.stderr
+
+
+def test_ingest_format_is_the_old_spelling_of_source(db_path, tmp_path):
+    log = tmp_path / "audit.log"
+    log.write_text('{"time":"2026-10-01T00:00:00Z","type":"request","request":{"id":"r1","path":"sys/health"}}\n')
+    old = run_cli("ingest", str(log), "--format", "vault", db=db_path)
+    assert old.returncode == 0, old.stderr
+    assert "`ingest --format` is now `--source`" in old.stderr
+    assert "vault" in old.stdout.splitlines()[2]

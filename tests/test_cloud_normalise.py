@@ -7,8 +7,8 @@ import pytest
 from conftest import rows
 
 from vaultlab import ingest
-from vaultlab.ingestion import sniff
-from vaultlab.sources import azure, gcp
+from vaultlab.ingest.load import sniff
+from vaultlab.ingest.sources import azure, gcp
 
 # --- GCP Cloud Audit Logs ---------------------------------------------------------------------
 

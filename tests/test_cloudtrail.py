@@ -8,19 +8,17 @@ import random
 import shutil
 import subprocess
 import sys
-
 from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
-
-from vaultlab import Warehouse, ingest
-from vaultlab.inventory import load_inventory
-from vaultlab.synth_cloudtrail import ACCOUNT, canonical, inventory_key, synthesize_cloudtrail
-from vaultlab.views import parse_period
-
 from aws_server import moto_server
 from conftest import ROOT, rows, run_cli
+
+from vaultlab import Warehouse, ingest
+from vaultlab.period import parse_period
+from vaultlab.snapshots.inventory import load_inventory
+from vaultlab.synth.cloudtrail import ACCOUNT, canonical, inventory_key, synthesize_cloudtrail
 
 OCTOBER = parse_period("2026-10")
 
@@ -259,7 +257,7 @@ def test_duplicates_are_found_record_by_record_in_one_line_files(month, tmp_path
 
 
 def test_many_small_documents_load_and_a_broken_line_spoils_no_other(tmp_path):
-    from vaultlab.synth_cloudtrail import _Trail  # one record per document, one document per line
+    from vaultlab.synth.cloudtrail import _Trail  # one record per document, one document per line
 
     trail = _Trail(random.Random(3))
     for second in range(3000):
@@ -275,7 +273,7 @@ def test_many_small_documents_load_and_a_broken_line_spoils_no_other(tmp_path):
 
 
 def test_partial_arns_and_other_partitions(tmp_path):
-    from vaultlab.synth_cloudtrail import _Trail
+    from vaultlab.synth.cloudtrail import _Trail
 
     trail = _Trail(random.Random(4))
     who = trail.role("payments-api")

@@ -16,7 +16,8 @@ from aws_server import moto_server
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from vaultlab.cloudtrail_digest import (
+from vaultlab.errors import VaultlabError
+from vaultlab.snapshots.cloudtrail_digest import (
     add_arguments,
     fetch_public_keys,
     run,
@@ -24,7 +25,6 @@ from vaultlab.cloudtrail_digest import (
     string_to_sign,
     verify_cloudtrail,
 )
-from vaultlab.errors import VaultlabError
 
 ACCOUNT, REGION, TRAIL, BUCKET = "111122223333", "us-east-1", "org-audit", "vaultlab-trail"
 FIRST_DIGEST_END = datetime(2026, 10, 1, 1, 1, 31, tzinfo=UTC)

@@ -14,17 +14,17 @@ from datetime import date, datetime, timedelta, timezone
 
 import boto3
 import pytest
+from aws_server import moto_server
 from botocore.stub import Stubber
+from conftest import rows
 from moto.core.authorization import ActionAuthenticatorMixin
 
-from aws_server import moto_server
-from conftest import rows
 from vaultlab import Warehouse
-from vaultlab.collect import store_collected
 from vaultlab.collect.aws import MINIMAL_IAM_POLICY, VALUE_OPERATIONS, CallLog, _client, collect_aws
 from vaultlab.errors import VaultlabError
-from vaultlab.inventory import canonical_secret_id
-from vaultlab.views import parse_period
+from vaultlab.period import parse_period
+from vaultlab.snapshots.collected import store_collected
+from vaultlab.snapshots.inventory import canonical_secret_id
 
 REGIONS = ["us-east-1", "eu-west-1"]
 ACCOUNT = "123456789012"  # moto's

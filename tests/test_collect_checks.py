@@ -3,10 +3,10 @@
 import json
 from datetime import datetime, timezone
 
-from vaultlab import Warehouse
-from vaultlab.collect import Collected, store_collected
-
 from conftest import run_cli
+
+from vaultlab import Warehouse
+from vaultlab.snapshots.collected import Collected, store_collected
 
 TAKEN = datetime(2026, 10, 30, 12, 0, tzinfo=timezone.utc)
 

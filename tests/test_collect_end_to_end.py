@@ -10,9 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 from aws_server import moto_server
-from vault_server import VaultState, vault_server
-
 from conftest import ROOT
+from vault_server import VaultState, vault_server
 
 END = datetime(2026, 10, 31, 12, tzinfo=timezone.utc)  # the collections are taken in the period
 APP_POLICY = 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\n'
@@ -66,7 +65,7 @@ def test_collected_state_reaches_the_evidence_pack_and_no_value_is_read(tmp_path
         assert not any("/data/" in r.path or "/creds/" in r.path for r in vault.requests)
     # the collections are dated now; the report is for the current month so that they count
     period = datetime.now(timezone.utc).strftime("%Y-%m")
-    result = _run("report", "--framework", "soc2", "--period", period, "--out", str(tmp_path / "packs"),
+    _run("report", "--framework", "soc2", "--period", period, "--out", str(tmp_path / "packs"),
                   env={**os.environ, "PYTHONPATH": str(ROOT)}, db=db)
     pack = tmp_path / "packs" / f"soc2-{period}"
     controls = json.loads((pack / "controls.json").read_text())

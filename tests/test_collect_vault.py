@@ -14,10 +14,11 @@ from conftest import rows
 from vault_server import VaultState, vault_server
 
 from vaultlab import VaultlabError, Warehouse, ingest
-from vaultlab.collect import store_collected, vault_http
 from vaultlab.collect import vault as collector
+from vaultlab.collect import vault_http
 from vaultlab.collect.vault import READ_ONLY_POLICY, collect_vault
-from vaultlab.policies import parse_policy
+from vaultlab.snapshots.collected import store_collected
+from vaultlab.snapshots.policies import parse_policy
 
 PERIOD = "2026-10"  # as of 2026-10-31
 

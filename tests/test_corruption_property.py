@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from vaultlab import Warehouse, ingest
-from vaultlab.synth import synthesize
+from vaultlab.synth.vault import synthesize
 
 _BASE: list[bytes] = []
 

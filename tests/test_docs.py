@@ -2,10 +2,10 @@
 
 import re
 
+from conftest import ROOT
+
 from vaultlab import Warehouse
 from vaultlab.cli import build_parser
-
-from conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
 

@@ -4,10 +4,10 @@ import csv
 import json
 
 from vaultlab import Warehouse, ingest
-from vaultlab.controls import run_checks
-from vaultlab.evidence import write_evidence
-from vaultlab.inventory import load_inventory
-from vaultlab.views import parse_period
+from vaultlab.controls.run import run_checks
+from vaultlab.evidence.tables import write_evidence
+from vaultlab.period import parse_period
+from vaultlab.snapshots.inventory import load_inventory
 
 
 def _files(folder):

@@ -4,11 +4,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 
 from vaultlab import VaultlabError, Warehouse, ingest
-from vaultlab.incident import investigate
-
-from conftest import ROOT
+from vaultlab.queries.incident import investigate
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,8 @@ import os
 import subprocess
 import sys
 
-from vault_server import VaultState, vault_server
-
 from conftest import ROOT
+from vault_server import VaultState, vault_server
 
 LEAKED = "hvs.CAESIleaked-token-value"
 OTHER = "hvs.CAESIsomeone-else"

@@ -4,14 +4,13 @@ import csv
 import json
 
 import pytest
+from conftest import rows, run_cli
 
 from vaultlab import Warehouse, ingest
-from vaultlab.inventory import canonical_secret_id, load_inventory
-from vaultlab.synth import synthesize
-from vaultlab.synth_cloudtrail import synthesize_cloudtrail
-from vaultlab.views import parse_period
-
-from conftest import rows, run_cli
+from vaultlab.period import parse_period
+from vaultlab.snapshots.inventory import canonical_secret_id, load_inventory
+from vaultlab.synth.cloudtrail import synthesize_cloudtrail
+from vaultlab.synth.vault import synthesize
 
 GCP_SECRET = "projects/acme-prod/secrets/stripe-key"
 AZURE_SECRET = "https://acme-kv.vault.azure.net/secrets/sql-password"

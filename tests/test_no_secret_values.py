@@ -2,9 +2,9 @@
 
 import json
 
-from vaultlab import Warehouse, ingest
-
 from conftest import rows
+
+from vaultlab import Warehouse, ingest
 
 SECRET = "hunter2-correct-horse-battery"
 

@@ -3,13 +3,12 @@
 import json
 
 import pytest
+from conftest import run_cli
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vaultlab import VaultlabError
-from vaultlab.pack import verify_pack, write_manifest
-
-from conftest import run_cli
+from vaultlab.evidence.manifest import verify_pack, write_manifest
 
 
 def _keys(folder, name):

@@ -10,11 +10,11 @@ import pytest
 from conftest import load_synth_month, rows
 
 from vaultlab import VaultlabError, Warehouse, ingest
-from vaultlab.inventory import load_inventory_rows
-from vaultlab.policies import load_policies, parse_policy
-from vaultlab.policy_suggest import NotGranted, Unused, _Acl, as_dict, render, review, suggest_policy
-from vaultlab.synth import Actor, Answers, _Writer
-from vaultlab.views import parse_period
+from vaultlab.period import parse_period
+from vaultlab.queries.policy_suggest import NotGranted, Unused, _Acl, as_dict, render, review, suggest_policy
+from vaultlab.snapshots.inventory import load_inventory_rows
+from vaultlab.snapshots.policies import load_policies, parse_policy
+from vaultlab.synth.vault import Actor, Answers, _Writer
 
 OCTOBER = parse_period("2026-10")
 T0 = datetime(2026, 10, 5, 12, tzinfo=timezone.utc)
@@ -285,3 +285,21 @@ def test_vault_rule_priority():
     assert acl.rule_for("secret/other", False) == "secret/*"
     assert acl.rule_for("kv/other", False) is None
     assert not acl.allows("secret/data/prod/web/x", "update")  # capabilities are not merged across paths
+
+
+def test_held_policies_come_from_the_vault_snapshot_even_beside_an_aws_one(tmp_path, synth_small):
+    """An AWS resource-policy snapshot taken later must not hide the Vault policies an actor holds."""
+    from vaultlab.snapshots.collected import Collected, store_collected
+
+    out, _ = synth_small
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        load_synth_month(wh, out)
+        resource_policy = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/app"},
+             "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+        aws = Collected(store="aws", source="111122223333 us-east-1",
+                        taken_at=datetime(2026, 10, 25, tzinfo=timezone.utc),
+                        policies={"prod/payments/db": resource_policy})
+        store_collected(wh, aws, inventory=False, policies=True)
+        s = suggest_policy(wh, "approle-ci-runner", OCTOBER)
+    assert list(s.held) == ["app-ci"] and s.snapshot_id is not None

@@ -5,9 +5,9 @@ work done on a secret's behalf, the denials (AccessDenied, UnauthorizedOperation
 records that carry no eventTime (Panther's partial test fixtures) and are quarantined.
 """
 
-from vaultlab import ingest
-
 from conftest import rows
+
+from vaultlab import ingest
 
 EXPECTED = {  # file: (records read, quarantined, {(category, outcome): events})
     "_extracted_test_events.jsonl": (11, 5, {("other", "error"): 1, ("other", "ok"): 4, ("secret.read", "denied"): 1}),

@@ -2,9 +2,9 @@
 
 from datetime import datetime, timezone
 
-from vaultlab import ingest
-
 from conftest import rows
+
+from vaultlab import ingest
 
 ELASTIC = "elastic-integrations__hashicorp_vault__test-audit.log"
 DATADOG = "datadog-integrations-core__vault_tests__audit-sample.json"

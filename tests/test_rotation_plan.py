@@ -3,10 +3,10 @@
 import json
 from datetime import date
 
-from vaultlab.inventory import load_inventory
-from vaultlab.rotation import rotation_plan, to_ical
-
 from conftest import run_cli
+
+from vaultlab.queries.rotation_plan import rotation_plan, to_ical
+from vaultlab.snapshots.inventory import load_inventory
 
 INVENTORY = [
     {"name": "secret/over", "kind": "database", "owner": "team-b", "last_rotated_at": "2026-09-01"},

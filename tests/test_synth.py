@@ -2,10 +2,10 @@
 
 import hashlib
 
-from vaultlab import ingest
-from vaultlab.synth import BURST_IP, synthesize
-
 from conftest import rows
+
+from vaultlab import ingest
+from vaultlab.synth.vault import BURST_IP, synthesize
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):

@@ -3,10 +3,9 @@
 import json
 
 import pytest
+from conftest import rows
 
 from vaultlab import ingest
-
-from conftest import rows
 
 TOKEN = {"client_token": "hmac-sha256:" + "1" * 64, "accessor": "hmac-sha256:" + "2" * 64,
          "display_name": "ldap-carol", "entity_id": "ent-carol", "policies": ["default", "ops"]}

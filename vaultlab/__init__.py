@@ -2,8 +2,8 @@
 
 __version__ = "0.1.0"  # first: modules import it
 
-from .errors import VaultlabError
-from .ingestion import ingest
-from .warehouse import Warehouse
+from vaultlab.errors import VaultlabError
+from vaultlab.ingest.load import ingest
+from vaultlab.warehouse import Warehouse
 
 __all__ = ["VaultlabError", "Warehouse", "ingest", "__version__"]

@@ -8,11 +8,13 @@ same thresholds (a `SET VARIABLE name = value` in that client overrides one).
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import VaultlabError
+from vaultlab.errors import VaultlabError
 
 # name -> (default, meaning); names are flat so that SQL reads them as variables
 DEFAULTS: dict[str, tuple[object, str]] = {
@@ -77,8 +79,38 @@ def load_config(given: str | os.PathLike | None = None) -> dict[str, object]:
     if unknown:
         raise VaultlabError(f"{path}: unknown threshold(s) {', '.join(unknown)}; known: see `vaultlab config`")
     for name, value in overrides.items():
-        default = DEFAULTS[name][0]
-        if isinstance(default, (int, float)) and not isinstance(value, (int, float)):
-            raise VaultlabError(f"{path}: threshold {name} must be a number, not {value!r}")
+        problem = threshold_problem(name, value)
+        if problem:
+            raise VaultlabError(f"{path}: threshold {name} = {value!r}: {problem}")
         values[name] = value
     return values
+
+
+# bounds of the thresholds that are not plain counts of days or events (min, max, inclusive)
+_RANGES = {"new_ip_prefix": (0, 32), "business_hours_start": (0, 23), "business_hours_end": (1, 24)}
+
+
+def threshold_problem(name: str, value: object) -> str | None:
+    """What is wrong with a threshold's value (None when it is fine), said as what is expected."""
+    default = DEFAULTS[name][0]
+    if name == "business_days":
+        days = str(value).split(",")
+        if not all(d.strip() in {"1", "2", "3", "4", "5", "6", "7"} for d in days):
+            return "expected ISO weekday numbers separated by commas, e.g. \"1,2,3,4,5\""
+        return None
+    if name == "business_timezone":
+        try:
+            ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            return "expected an IANA time zone name such as \"Europe/Berlin\""
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "expected a finite number"
+    if isinstance(default, int) and not isinstance(default, bool) and value != int(value):
+        return "expected a whole number"
+    low, high = _RANGES.get(name, (0, None))
+    if value < low or (high is not None and value > high):
+        return f"expected a number from {low} to {high}" if high is not None else "expected a number >= 0"
+    if isinstance(default, float) and value <= 0:
+        return "expected a number above 0"
+    return None

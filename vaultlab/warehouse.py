@@ -10,10 +10,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from . import views
-from .config import load_config
-from .errors import VaultlabError
-from .schema import LATEST, MIGRATIONS
+from vaultlab import views
+from vaultlab.config import load_config
+from vaultlab.errors import VaultlabError
+from vaultlab.period import Period, parse_period
+from vaultlab.schema import LATEST, MIGRATIONS
 
 DEFAULT_DB = "vaultlab.duckdb"
 # DuckDB's working memory; it spills to disk beyond this. 512 MB keeps a 10M-line ingest
@@ -142,7 +143,7 @@ class Warehouse:
         cur.execute("commit")
         cur.close()
 
-    def session(self, period: views.Period | None = None):
+    def session(self, period: Period | None = None):
         """A cursor with the period and thresholds bound as DuckDB variables."""
         cur = self._con.cursor()
         views.set_session(cur, period, self.thresholds)
@@ -151,7 +152,7 @@ class Warehouse:
     def sql(self, query: str, params: list | dict | None = None, *, period=None):
         """Run one read query and return it as a polars DataFrame.
 
-        `period` is a `views.Period` or a month "YYYY-MM"; without one, the whole loaded range.
+        `period` is a `Period` or a month "YYYY-MM"; without one, the whole loaded range.
         """
         with self.session(_as_period(period)) as cur:
             try:
@@ -171,7 +172,7 @@ class Warehouse:
                 raise VaultlabError(f"query failed: {str(err).splitlines()[0]}") from None
 
 
-def _as_period(period) -> "views.Period | None":
-    if period is None or isinstance(period, views.Period):
+def _as_period(period) -> "Period | None":
+    if period is None or isinstance(period, Period):
         return period
-    return views.parse_period(str(period))
+    return parse_period(str(period))

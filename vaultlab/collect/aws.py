@@ -18,14 +18,21 @@ from datetime import datetime, timezone
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import (BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError,
-                                 ProfileNotFound, SSOError, TokenRetrievalError)
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    SSOError,
+    TokenRetrievalError,
+)
 from tqdm import tqdm
 
-from ..config import KINDS
-from ..errors import VaultlabError
-from ..inventory import KIND_ALIASES, canonical_secret_id
-from . import Collected
+from vaultlab.config import KINDS
+from vaultlab.errors import VaultlabError
+from vaultlab.snapshots.collected import Collected
+from vaultlab.snapshots.inventory import KIND_ALIASES, canonical_secret_id
 
 # the operations that return a secret value: never called, and refused if ever attempted
 VALUE_OPERATIONS = frozenset({"GetSecretValue", "BatchGetSecretValue"})

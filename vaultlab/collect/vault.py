@@ -50,57 +50,28 @@ import threading
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
+from importlib.resources import files
 from urllib.parse import quote
 
 from hvac.exceptions import Forbidden, InvalidPath, Unauthorized, VaultError
 from tqdm import tqdm
 
-from ..config import KINDS
-from ..errors import VaultlabError
-from ..inventory import KIND_ALIASES
-from . import Collected
-from .vault_http import (
-    _client,
-    _first_line,
-    _Link,
-    _reason,
-    _Settings,
-    _settings,
-    _truthy,
-    vault_client,  # noqa: F401  (the CLI's leak search takes it from here)
+from vaultlab.collect.vault_http import (
+    Link,
+    Settings,
+    first_line,
+    load_settings,
+    new_client,
+    reason_of,
+    truthy,
+    vault_client,  # noqa: F401  (the CLI's leak search takes vault_client from here)
 )
+from vaultlab.config import KINDS
+from vaultlab.errors import VaultlabError
+from vaultlab.snapshots.collected import Collected
+from vaultlab.snapshots.inventory import KIND_ALIASES
 
-READ_ONLY_POLICY = """\
-# vaultlab collector: read-only, metadata only. The deny rules win over any other policy
-# attached to the same token, so it can never read a secret value.
-
-path "sys/mounts" { capabilities = ["read"] }
-path "sys/auth" { capabilities = ["read"] }
-path "sys/audit" { capabilities = ["read", "sudo"] }
-# the HMAC an audit device writes for a token accessor (tokens join audit events by it)
-path "sys/audit-hash/*" { capabilities = ["update"] }
-path "sys/policies/acl" { capabilities = ["list"] }
-path "sys/policies/acl/*" { capabilities = ["read"] }
-
-# tokens by accessor: listing accessors needs sudo; a lookup by accessor returns no token
-path "auth/token/accessors" { capabilities = ["list", "sudo"] }
-path "auth/token/lookup-accessor" { capabilities = ["update"] }
-path "identity/entity/id" { capabilities = ["list"] }
-path "identity/entity/id/*" { capabilities = ["read"] }
-
-# key names under any mount (KV v1 secrets can only be listed: a LIST returns no value)
-path "+/*" { capabilities = ["list"] }
-# KV v2 metadata, database static roles, PKI certificates (public)
-path "+/metadata/*" { capabilities = ["read", "list"] }
-path "+/static-roles/*" { capabilities = ["read"] }
-path "+/cert/*" { capabilities = ["read"] }
-
-# secret material: never
-path "+/data/*" { capabilities = ["deny"] }
-path "+/creds/*" { capabilities = ["deny"] }
-path "+/static-creds/*" { capabilities = ["deny"] }
-path "+/issue/*" { capabilities = ["deny"] }
-"""
+READ_ONLY_POLICY = (files("vaultlab.collect") / "vault_collector_policy.hcl").read_text(encoding="utf-8")
 
 KV1_NOTE = "KV v1 keeps no creation or update times: created_at and last_rotated_at are unknown"
 LIST_PAGE = 1000  # keys per LIST page where the server pages (OpenBao)
@@ -114,7 +85,7 @@ def collect_vault(addr: str | None = None, token: str | None = None, namespace: 
     """A dated snapshot of one Vault namespace: inventory rows, ACL policies, facts and gaps."""
     if concurrency < 1:
         raise VaultlabError(f"concurrency must be at least 1, not {concurrency}")
-    settings = _settings(addr, token, namespace, cacert, skip_verify)
+    settings = load_settings(addr, token, namespace, cacert, skip_verify)
     crawler = _Crawler(settings, concurrency, sys.stderr.isatty() if progress is None else progress)
     try:
         return crawler.collect()
@@ -172,7 +143,7 @@ def _table(response) -> dict:
 class _Crawler:
     """One collection: the hvac client, the worker pool and what has been found so far."""
 
-    def __init__(self, settings: _Settings, concurrency: int, show_progress: bool):
+    def __init__(self, settings: Settings, concurrency: int, show_progress: bool):
         self.settings = settings
         source = settings.addr + (f" namespace {settings.namespace}" if settings.namespace else "")
         self.out = Collected(store="vault", source=source)
@@ -180,8 +151,8 @@ class _Crawler:
         self._window = concurrency * 2
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="vaultlab-collect")
         # one client for all threads: hvac's API objects keep no state, and urllib3's pool is thread-safe
-        self.link = _Link(settings.addr)
-        self.client = _client(settings, self.link, concurrency + 1)
+        self.link = Link(settings.addr)
+        self.client = new_client(settings, self.link, concurrency + 1)
         self._lock = threading.Lock()
         self._gaps: dict[str, str] = {}
         self._mounts: dict[str, dict] = {}  # path ("secret/") -> entry, once read
@@ -198,7 +169,7 @@ class _Crawler:
         except InvalidPath:
             return None
         except VaultError as err:
-            self.gap(gap_path, _reason(err))
+            self.gap(gap_path, reason_of(err))
             return None
 
     def gap(self, path: str, reason: str) -> None:
@@ -306,7 +277,7 @@ class _Crawler:
         except InvalidPath:
             raise VaultlabError(f"{where} has no sys/mounts (HTTP 404): check VAULT_ADDR and VAULT_NAMESPACE") from None
         except VaultError as err:
-            raise VaultlabError(f"{where} answered {_reason(err)} on sys/mounts: check that it is unsealed and "
+            raise VaultlabError(f"{where} answered {reason_of(err)} on sys/mounts: check that it is unsealed and "
                                 "active") from None
         self._mounts = _table(response)
         self.link.mounts = set(self._mounts)
@@ -340,7 +311,7 @@ class _Crawler:
             self._audit_paths.append(path)
             self.add(audit_devices={
                 "name": self.prefix + path.rstrip("/"), "path": path, "type": entry.get("type"),
-                "file_path": options.get("file_path"), "log_raw": _truthy(options.get("log_raw")),
+                "file_path": options.get("file_path"), "log_raw": truthy(options.get("log_raw")),
                 "hmac_accessor": options.get("hmac_accessor", "true").lower() != "false",
                 "description": entry.get("description") or "", "local": bool(entry.get("local")),
                 "options": options})
@@ -443,7 +414,7 @@ class _Crawler:
         try:
             cert = x509.load_pem_x509_certificate(str(data.get("certificate") or "").encode())
         except ValueError as err:
-            self.gap(gap_path, f"not a PEM certificate: {_first_line(err)}")
+            self.gap(gap_path, f"not a PEM certificate: {first_line(err)}")
             return
         try:
             names = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
@@ -505,6 +476,7 @@ def _row(name: str, kind: str, *, owner=None, environment=None, created_at=None,
          rotation_days=None, expires_at=None) -> dict:
     """An inventory row in the inventory file format, keyed as events.resource keys the secret (a
     collected name is already that key: a KV v2 secret may itself be called data/x)."""
-    return {"name": name, "secret_id": name, "store": "vault", "kind": kind, "owner": _text(owner), "environment": _text(environment),
+    return {"name": name, "secret_id": name, "store": "vault", "kind": kind, "owner": _text(owner),
+            "environment": _text(environment),
             "created_at": created_at, "last_rotated_at": last_rotated_at, "last_accessed_at": None,
             "rotation_days": rotation_days, "expires_at": expires_at}

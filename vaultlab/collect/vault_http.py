@@ -21,7 +21,7 @@ import urllib3
 from hvac.adapters import JSONAdapter, RawAdapter
 from hvac.exceptions import Forbidden, VaultError
 
-from ..errors import VaultlabError
+from vaultlab.errors import VaultlabError
 
 DEFAULT_ADDR = "https://127.0.0.1:8200"  # the vault command's default
 ATTEMPTS = 6  # tries of one request before it counts as failed
@@ -37,29 +37,29 @@ def vault_client(addr: str | None = None, token: str | None = None, namespace: s
                  cacert: str | None = None, skip_verify: bool | None = None) -> hvac.Client:
     """An hvac client configured as `collect_vault` is (the environment, TLS, proxies, retries of
     429/5xx); a server it cannot reach raises a one-line `VaultlabError`."""
-    settings = _settings(addr, token, namespace, cacert, skip_verify)
-    return _client(settings, _Link(settings.addr), pool_size=2)
+    settings = load_settings(addr, token, namespace, cacert, skip_verify)
+    return new_client(settings, Link(settings.addr), pool_size=2)
 
 
-def _client(settings: _Settings, link: _Link, pool_size: int) -> hvac.Client:
+def new_client(settings: Settings, link: Link, pool_size: int) -> hvac.Client:
     return hvac.Client(url=settings.addr, token=settings.token, namespace=settings.namespace or None,
                        verify=settings.verify, session=_Session(settings.addr, settings.verify, pool_size),
                        adapter=_Adapter, link=link)
 
 
 @dataclass(frozen=True)
-class _Settings:
+class Settings:
     addr: str
     token: str
     namespace: str  # "" for the root namespace
     verify: bool | str
 
 
-def _truthy(value: str | None) -> bool:
+def truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "t", "true", "yes", "y", "on")
 
 
-def _settings(addr, token, namespace, cacert, skip_verify) -> _Settings:
+def load_settings(addr, token, namespace, cacert, skip_verify) -> Settings:
     addr = (addr or os.environ.get("VAULT_ADDR") or DEFAULT_ADDR).strip().rstrip("/")
     if urlsplit(addr).scheme not in ("http", "https"):
         raise VaultlabError(f"Vault address {addr!r} is not an http(s) URL: set VAULT_ADDR like "
@@ -69,12 +69,12 @@ def _settings(addr, token, namespace, cacert, skip_verify) -> _Settings:
         raise VaultlabError("no Vault token: set VAULT_TOKEN, or run `vault login` (it writes ~/.vault-token)")
     namespace = (namespace if namespace is not None else os.environ.get("VAULT_NAMESPACE") or "").strip("/")
     if skip_verify is None:
-        skip_verify = _truthy(os.environ.get("VAULT_SKIP_VERIFY"))
+        skip_verify = truthy(os.environ.get("VAULT_SKIP_VERIFY"))
     cacert = cacert or os.environ.get("VAULT_CACERT") or os.environ.get("VAULT_CAPATH")
     if cacert and not skip_verify and not Path(cacert).exists():
         raise VaultlabError(f"CA certificate {cacert} does not exist: set VAULT_CACERT to the PEM file of "
                             "the CA that signed Vault's certificate")
-    return _Settings(addr, token.strip(), namespace, False if skip_verify else (cacert or True))
+    return Settings(addr, token.strip(), namespace, False if skip_verify else (cacert or True))
 
 
 def _token_file() -> str | None:
@@ -85,7 +85,7 @@ def _token_file() -> str | None:
         return None
 
 
-def _first_line(err: BaseException) -> str:
+def first_line(err: BaseException) -> str:
     text = str(err).strip() or type(err).__name__
     return text.splitlines()[0][:300]
 
@@ -164,7 +164,7 @@ def _json_bytes(value) -> bytes:
     return json.dumps(value).encode()
 
 
-class _Link:
+class Link:
     """What the adapter and its collection share: the request count, whether Vault has answered
     yet, and the mounts that the material guard knows."""
 
@@ -194,10 +194,10 @@ class _Link:
 
     def unreachable(self, err: urllib3.exceptions.HTTPError) -> VaultlabError:
         if isinstance(err, urllib3.exceptions.SSLError):
-            return VaultlabError(f"TLS to Vault at {self.addr} failed ({_first_line(err)}): set VAULT_CACERT to "
+            return VaultlabError(f"TLS to Vault at {self.addr} failed ({first_line(err)}): set VAULT_CACERT to "
                                  "the CA bundle that signed its certificate")
         where = f"stopped answering after {ATTEMPTS} attempts" if self.connected else "cannot be reached"
-        return VaultlabError(f"Vault at {self.addr} {where} ({_first_line(err)}): check VAULT_ADDR and that "
+        return VaultlabError(f"Vault at {self.addr} {where} ({first_line(err)}): check VAULT_ADDR and that "
                              "Vault is running")
 
 
@@ -205,7 +205,7 @@ class _Adapter(JSONAdapter):
     """hvac's JSON adapter, plus what a long crawl needs: the material guard, a request count,
     and retries of 429/5xx (and, once connected, of dropped connections)."""
 
-    def __init__(self, *args, link: _Link, **kwargs):
+    def __init__(self, *args, link: Link, **kwargs):
         super().__init__(*args, **kwargs)
         self._link = link
 
@@ -242,9 +242,9 @@ class _Adapter(JSONAdapter):
         return response
 
 
-def _reason(err: VaultError) -> str:
+def reason_of(err: VaultError) -> str:
     status = getattr(err, "status", None)
-    text = ", ".join(str(e) for e in (err.errors or []) if e) or _first_line(err)
+    text = ", ".join(str(e) for e in (err.errors or []) if e) or first_line(err)
     if isinstance(err, Forbidden):
         return "permission denied (HTTP 403)" + (f": {text}" if text != "permission denied" else "")
     tries = getattr(err, "attempts", 1)

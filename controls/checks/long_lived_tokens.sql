@@ -1,8 +1,0 @@
--- long_lived_tokens: tokens are issued with bounded lifetimes (token_max_ttl_hours).
-select 'long_ttl_token: ' || coalesce(actor_name, actor) || ' at ' || strftime(timezone('UTC', first_seen), '%Y-%m-%dT%H:%M:%SZ')
-           as resource,
-       'alarm' as status, reason || '.' as reason
-from anomalies where signal = 'long_ttl_token'
-union all
-select 'tokens', 'ok', 'No token was issued with a TTL over ' || vl_threshold('token_max_ttl_hours') || ' hours.'
-where not exists (select 1 from anomalies where signal = 'long_ttl_token')

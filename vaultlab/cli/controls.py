@@ -1,0 +1,41 @@
+"""`vaultlab check` and `vaultlab config`: the controls of a framework for a period."""
+
+from __future__ import annotations
+
+import sys
+
+from vaultlab import output
+from vaultlab.cli.common import open_warehouse, period_of, terminal
+from vaultlab.config import DEFAULTS, load_config
+from vaultlab.controls import output as check_output
+from vaultlab.controls.catalog import framework_names
+from vaultlab.controls.run import run_checks
+
+
+def cmd_check(args) -> int:
+    with open_warehouse(args) as wh:
+        run = run_checks(wh, args.framework, period_of(args), exceptions_path=args.accepted_risks)
+    sys.stdout.write(check_output.render(run, args.format, **terminal()))
+    return run.exit_code
+
+
+def cmd_config(args) -> int:
+    values = load_config(args.config)
+    rows = [(name, values[name], meaning) for name, (_, meaning) in DEFAULTS.items()]
+    sys.stdout.write(output.render(["threshold", "value", "meaning"], rows, args.format))
+    return 0
+
+
+def register(sub, options) -> None:
+    p = sub.add_parser("check", parents=[options.db, options.configured, options.period, options.accepted_risks],
+                       help="evaluate a framework's controls; exit 0 ok, 1 alarm, 2 error",
+                       description="Evaluate every check of a framework for a period. "
+                                   "Example: vaultlab check --framework soc2 --period 2026-10 --format junit")
+    p.add_argument("--framework", required=True, choices=framework_names())
+    p.add_argument("--format", choices=check_output.FORMATS, default="table")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("config", parents=[options.formatted, options.configured],
+                       help="the thresholds in force, with their meaning",
+                       description="The thresholds in force and what each means. Example: vaultlab config")
+    p.set_defaults(func=cmd_config)

@@ -1,0 +1,94 @@
+"""Questions over the warehouse: `sql`, `info`, `rotation plan`, `policies suggest`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from vaultlab import output
+from vaultlab.cli.common import count, day, open_warehouse, period_of, print_table
+from vaultlab.queries import policy_suggest
+from vaultlab.queries.rotation_plan import COLUMNS as PLAN_COLUMNS
+from vaultlab.queries.rotation_plan import rotation_plan, to_ical
+from vaultlab.queries.summary import describe
+from vaultlab.warehouse import Warehouse, default_db_path
+
+
+def cmd_sql(args) -> int:
+    with open_warehouse(args, read_only=True) as wh:
+        columns, rows = wh.query(args.query, period=period_of(args))
+    sys.stdout.write(output.render(columns, rows, args.format, max_cell=output.MAX_CELL))
+    return 0
+
+
+def cmd_info(args) -> int:
+    with Warehouse(args.db, read_only=True) as wh:
+        tables = describe(wh)
+    if args.format == "json":
+        print(json.dumps({name: [dict(zip(cols, map(output.to_plain, row))) for row in rows]
+                          for name, (cols, rows) in tables.items()}, indent=2))
+        return 0
+    print(f"warehouse: {Path(args.db or default_db_path())}")
+    for name, (columns, rows) in tables.items():
+        print_table(name, columns, rows, args.format)
+    return 0
+
+
+def cmd_rotation_plan(args) -> int:
+    as_of = date.fromisoformat(args.as_of) if args.as_of else datetime.now(timezone.utc).date()
+    with open_warehouse(args, read_only=True) as wh:
+        plan = rotation_plan(wh, as_of=as_of, horizon=args.horizon)
+    if args.ics:
+        Path(args.ics).write_text(to_ical(plan, as_of), newline="")
+        print(f"wrote {len(plan)} rotation(s) to {args.ics}", file=sys.stderr)
+    rows = [tuple(item[c] for c in PLAN_COLUMNS) for item in plan]
+    sys.stdout.write(output.render(PLAN_COLUMNS, rows, args.format))
+    return 0
+
+
+def cmd_policies_suggest(args) -> int:
+    with open_warehouse(args) as wh:
+        suggestion = policy_suggest.suggest_policy(wh, args.actor, period_of(args), min_siblings=args.min_siblings)
+    if args.format == "json":
+        print(json.dumps(policy_suggest.as_dict(suggestion), indent=2, default=str))
+        return 0
+    sys.stdout.write("\n".join(suggestion.diffs.values()) + "\n" if args.diff else suggestion.hcl)
+    sys.stderr.write(policy_suggest.review(suggestion))
+    return 0
+
+
+def register(sub, groups, options) -> None:
+    p = sub.add_parser("sql", parents=[options.db, options.formatted, options.configured, options.period],
+                       help="run a read-only SQL query",
+                       description="A read-only query over the warehouse; the period reaches the views. "
+                                   "Example: vaultlab sql --period 2026-10 \"select * from rotation_status\"")
+    p.add_argument("query")
+    p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("info", parents=[options.db, options.formatted], help="what the warehouse holds",
+                       description="Sources and their time range, events by category, the ledger and the "
+                                   "quarantine. Example: vaultlab info --format json")
+    p.set_defaults(func=cmd_info)
+
+    q = groups.rotation.add_parser("plan", parents=[options.db, options.formatted, options.configured],
+                                   help="overdue and upcoming rotations by owner (and an iCalendar file)",
+                                   description="Rotations overdue or due soon, by owner. "
+                                               "Example: vaultlab rotation plan --horizon 14 --ics rotations.ics")
+    q.add_argument("--as-of", type=day, help="plan as of this day, YYYY-MM-DD (default today, UTC)")
+    q.add_argument("--horizon", type=count(0), default=30, help="days ahead to list (default 30)")
+    q.add_argument("--ics", metavar="FILE", help="also write the plan as an iCalendar file")
+    q.set_defaults(func=cmd_rotation_plan)
+
+    q = groups.policies.add_parser("suggest", parents=[options.db, options.configured, options.period],
+                                   help="a least-privilege policy for an actor from its observed requests",
+                                   description="A least-privilege ACL policy from an actor's successful "
+                                               "requests. Example: vaultlab policies suggest --actor "
+                                               "approle-ci-runner --period 2026-10 --diff")
+    q.add_argument("--actor", required=True, help="an actor id or actor_name of the events view")
+    q.add_argument("--min-siblings", type=count(2), default=3,
+                   help="paths in one folder with the same capabilities that become folder/* (default 3)")
+    q.add_argument("--diff", action="store_true", help="print a unified diff against each held policy instead")
+    q.add_argument("--format", choices=["hcl", "json"], default="hcl")
+    q.set_defaults(func=cmd_policies_suggest)

@@ -1,0 +1,95 @@
+"""`vaultlab report`: execute the evidence notebook with papermill, export it to HTML without
+code, and seal the folder as an evidence pack (manifest, optional signature, zip)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from vaultlab.errors import VaultlabError
+from vaultlab.evidence.manifest import write_manifest
+from vaultlab.evidence.notebooks import notebook_path
+from vaultlab.warehouse import Warehouse
+
+LIBRARIES = ["vaultlab", "duckdb", "polars", "pyarrow", "altair", "vl-convert-python", "papermill", "nbconvert"]
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+@contextmanager
+def _quiet_stderr():
+    """Send file descriptor 2 (which the kernel process inherits) to a scratch file for a while."""
+    with tempfile.TemporaryFile() as scratch:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(scratch.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def export_html(executed: Path) -> str:
+    """The executed notebook as one HTML page: outputs only, no code, no external resources."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, exclude_markdown=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+            "img-src data:\"><title>vaultlab evidence report</title></head>\n<body>\n" + body + "\n</body></html>\n")
+
+
+def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Path, *, organisation: str = "",
+              config: str | None = None, exceptions: str | None = None, sign_key: str | None = None) -> Path:
+    """Render one framework's report for a period into <out>/<framework>-<period>/ (and a .zip)."""
+    import papermill
+
+    warehouse = Path(warehouse).resolve()
+    if not warehouse.exists():
+        raise VaultlabError(f"no warehouse at {warehouse}; run `vaultlab ingest` first or pass --db")
+    pack = Path(out).resolve() / f"{framework}-{period}"
+    if pack.exists():
+        shutil.rmtree(pack)
+    pack.mkdir(parents=True)
+    parameters = {"framework": framework, "period": period, "warehouse": str(warehouse),
+                  "organisation": organisation, "config": str(Path(config).resolve()) if config else "",
+                  "exceptions": str(Path(exceptions).resolve()) if exceptions else "", "out_dir": str(pack)}
+    try:
+        with _quiet_stderr():  # the kernel's start-up chatter would land in every cron mail
+            papermill.execute_notebook(str(notebook_path("evidence_report")), str(pack / "report.ipynb"),
+                                       parameters=parameters,
+                                       kernel_name="python3", progress_bar=False, cwd=str(pack))
+    except papermill.PapermillExecutionError as err:
+        raise VaultlabError(f"the report notebook failed: {err.ename}: {err.evalue}") from None
+    (pack / "report.html").write_text(export_html(pack / "report.ipynb"), encoding="utf-8")
+    run_id = json.loads((pack / "run.json").read_text())["run_id"]
+    controls = json.loads((pack / "controls.json").read_text())
+    with Warehouse(warehouse, read_only=True) as wh:
+        cols, rows = wh.query("select path, sha256, bytes, format, lines_read, quarantined from ingest_files "
+                              "order by file_id")
+    write_manifest(pack, {
+        "run_id": run_id, "created_at": datetime.now(timezone.utc).isoformat(), "parameters": parameters,
+        "thresholds": controls["thresholds"], "inputs": [dict(zip(cols, r)) for r in rows], "versions": _versions(),
+    }, sign_key=sign_key)
+    shutil.make_archive(str(pack), "zip", root_dir=pack.parent, base_dir=pack.name)
+    return pack

@@ -1,0 +1,441 @@
+"""Turn an input file into batches of numbered records, without a Python loop per line.
+
+A batch is an Arrow table `(line bigint, raw binary)` whose `raw` buffers point straight
+into the bytes read from disk (zero-copy). Decoding, JSON parsing and every check per
+record happen afterwards inside DuckDB. Two layouts are understood:
+
+* JSON lines (one record per line; a Vault file audit device writes this);
+* concatenated pretty-printed JSON objects (as `jq` prints them), split where a line
+  starts with `{` in the first column; `line` is then the object's first line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+import numpy as np
+import pyarrow as pa
+
+CHUNK_BYTES = 16 << 20  # read size; a batch holds this much text
+MAX_LINE_BYTES = 16 << 20  # a longer line is quarantined, not loaded
+EXCERPT_BYTES = 1024
+ROWS_PER_BATCH = 4096
+PRETTY_MAX_BYTES = 256 << 20  # pretty-printed files are read whole
+
+
+def is_gzip(path: Path) -> bool:
+    with open(path, "rb") as probe:
+        return probe.read(2) == b"\x1f\x8b"
+
+
+class Gunzip(io.RawIOBase):
+    """gzip decompression that keeps everything before damage.
+
+    gzip.GzipFile drops the data of a read that meets the end of a truncated file; a
+    rotation stopped mid-write leaves exactly such files. Here the readable part comes out
+    first, then the error. Concatenated members are read in turn.
+    """
+
+    def __init__(self, raw: BinaryIO):
+        self._raw, self._unzip, self._out = raw, zlib.decompressobj(47), bytearray()
+        self._error: Exception | None = None
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self, want: int) -> None:
+        while len(self._out) < want and not self._done:
+            chunk = self._raw.read(1 << 20 if want >= 1 << 20 else 1 << 14)  # a small read inflates little
+            if not chunk:
+                self._done = True
+                if not self._unzip.eof:
+                    self._error = EOFError("compressed data ends before its end marker")
+                return
+            try:
+                self._out += self._unzip.decompress(chunk)
+                while self._unzip.eof and self._unzip.unused_data:  # the next gzip member
+                    rest, self._unzip = self._unzip.unused_data, zlib.decompressobj(47)
+                    self._out += self._unzip.decompress(rest)
+            except zlib.error as err:
+                self._done, self._error = True, err
+
+    def read(self, size: int = -1) -> bytes:
+        self._fill(size if size >= 0 else 1 << 62)
+        if not self._out and self._error:
+            err, self._error = self._error, None
+            raise err
+        n = len(self._out) if size < 0 else size
+        data = bytes(self._out[:n])
+        del self._out[:n]
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """Open a file for reading, decompressing gzip by its magic bytes (not its name)."""
+    return Gunzip(open(path, "rb")) if is_gzip(path) else open(path, "rb")
+
+
+class HashingFile(io.RawIOBase):
+    """A file read through SHA-256: the digest and size of exactly the bytes read from disk.
+
+    A live log may grow while it is read; the ledger then records what was loaded.
+    """
+
+    def __init__(self, path: Path):
+        self._fh = open(path, "rb")
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._fh.readinto(buffer)
+        if n:
+            self.sha256.update(memoryview(buffer)[:n])
+            self.size += n
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def open_hashed(path: Path) -> tuple[BinaryIO, HashingFile]:
+    """Open for reading (gunzipping by magic bytes) while hashing the bytes on disk."""
+    raw = HashingFile(path)
+    buffered = io.BufferedReader(raw, buffer_size=1 << 20)
+    stream = Gunzip(buffered) if is_gzip(path) else buffered
+    return stream, raw
+
+
+def head(path: Path, size: int = 1 << 16) -> bytes:
+    """The first bytes of a file, decompressed; of a damaged .gz, what can be read."""
+    out = b""
+    with open_binary(path) as fh:
+        try:
+            while len(out) < size and (block := fh.read(min(1 << 16, size - len(out)))):
+                out += block
+        except (EOFError, zlib.error):
+            if not out:
+                from vaultlab.errors import VaultlabError
+
+                raise VaultlabError(f"{path} is not a readable gzip file") from None
+    return out
+
+
+def looks_pretty_printed(sample: bytes) -> bool:
+    """True when the first record is an object spread over lines, as jq prints it.
+
+    Such a file starts with a line holding `{` alone; a JSON-lines file whose first line
+    is merely truncated does not.
+    """
+    return sample.lstrip().split(b"\n", 1)[0].strip() == b"{"
+
+
+@dataclass
+class Oversized:
+    """What the reader could not hand to the parser; quarantined by the caller."""
+
+    lines: list[tuple[int, int, bytes]] = field(default_factory=list)  # (line, bytes, excerpt)
+    damaged_at: tuple[int, str] | None = None  # (line, reason): compressed data that ends early
+
+
+_DATA_KEY = re.compile(rb'"data"\s*:.*', re.S)
+_TOKEN_FIELD = re.compile(rb'"(client_token|accessor|client_token_accessor|token|wrapped_accessor)"\s*:\s*"[^"]*"')
+
+
+def redact_excerpt(raw: bytes) -> str:
+    """A bad line's first KB, cut at its first "data" key, token fields blanked (as the SQL does)."""
+    cut = _TOKEN_FIELD.sub(rb'"\1":"<cut>"', _DATA_KEY.sub(b'"data":<cut>', raw[: EXCERPT_BYTES * 4]))
+    return cut[:EXCERPT_BYTES].decode("utf-8", "replace")
+
+
+def _batch(body: bytes, first_line: int) -> tuple[pa.Table, int]:
+    """Arrow table of the lines in `body` (which ends with a newline), numbered from first_line."""
+    buf = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(buf == 10)
+    offsets = np.empty(len(ends) + 1, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:] = ends + 1  # each element keeps its newline; SQL trims it
+    raw = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(body)]
+    )
+    lines = pa.array(np.arange(first_line, first_line + len(ends), dtype=np.int64))
+    table = pa.table({"line": lines, "raw": raw})
+    # several record batches, so that DuckDB parses them on all cores
+    return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH)), len(ends)
+
+
+def _read(stream: BinaryIO, size: int, oversized: Oversized) -> bytes:
+    """Read up to `size` bytes; a truncated or corrupt .gz ends the data where it breaks.
+
+    The damage is remembered in `oversized.damaged_at` (its line is set by the caller).
+    """
+    if oversized.damaged_at:
+        return b""
+    try:
+        return stream.read(size)
+    except (EOFError, zlib.error) as err:  # Gunzip hands out all it could decompress first
+        oversized.damaged_at = (0, f"the compressed file is damaged from here on ({err}); the lines before loaded")
+        return b""
+
+
+def iter_line_batches(stream: BinaryIO, oversized: Oversized, *, chunk_bytes: int = CHUNK_BYTES,
+                      max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[pa.Table, int]]:
+    """Yield (batch, bytes consumed) for a JSON-lines stream.
+
+    A line longer than max_line_bytes is never held whole: its first KB is kept for the
+    quarantine and the rest is read past.
+    """
+    next_line = 1
+    carry = b""
+    skip: list | None = None  # [line, bytes, excerpt] of an oversized line being read past
+    while data := _read(stream, chunk_bytes, oversized):
+        if skip is not None:
+            nl = data.find(b"\n")
+            skip[1] += len(data) if nl < 0 else nl
+            if nl < 0:
+                continue
+            oversized.lines.append(tuple(skip))
+            skip, data = None, data[nl + 1:]
+            next_line += 1
+        buf = carry + data if carry else data
+        cut = buf.rfind(b"\n")
+        if cut < 0:
+            if len(buf) > max_line_bytes:
+                skip, carry = [next_line, len(buf), buf[:EXCERPT_BYTES]], b""
+            else:
+                carry = buf
+            continue
+        body, carry = buf[: cut + 1], buf[cut + 1:]
+        table, count = _batch(body, next_line)
+        next_line += count
+        yield table, len(data)
+    if skip is not None:
+        oversized.lines.append(tuple(skip))
+        next_line += 1
+    elif carry:
+        table, _ = _batch(carry + b"\n", next_line)
+        next_line += 1
+        yield table, 0
+    if oversized.damaged_at:  # the damage starts after the last line read
+        oversized.damaged_at = (next_line, oversized.damaged_at[1])
+
+
+_OBJECT_START = re.compile(rb"\n(?=\{)")
+
+
+def split_objects(data: bytes) -> list[bytes]:
+    """Split concatenated pretty-printed objects where a line starts with `{`."""
+    return _OBJECT_START.split(data)
+
+
+def iter_pretty_batches(stream: BinaryIO) -> Iterator[tuple[pa.Table, int]]:
+    """Yield one batch holding every object of a concatenated pretty-printed JSON file."""
+    data = stream.read(PRETTY_MAX_BYTES + 1)
+    if len(data) > PRETTY_MAX_BYTES:
+        from vaultlab.errors import VaultlabError
+
+        raise VaultlabError(
+            "pretty-printed JSON files over 256 MB are not supported; convert with `jq -c . FILE`"
+        )
+    parts = split_objects(data)
+    starts = np.cumsum([1] + [p.count(b"\n") + 1 for p in parts[:-1]], dtype=np.int64)
+    raw = pa.array([p.replace(b"\n", b" ") for p in parts], type=pa.large_binary())
+    table = pa.table({"line": pa.array(starts), "raw": raw})
+    yield table, len(data)
+
+
+# A JSON document holding a list of records: `{"Records": [...]}` (CloudTrail), `{"records":
+# [...]}` (Azure), `{"entries": [...]}` (the Logging API), or a bare array (exports, jq -s).
+_WRAPPER = re.compile(rb'\A\s*\{\s*"(Records|records|entries)"\s*:\s*\[')
+_ARRAY = re.compile(rb"\A\s*\[")
+CONTAINER_MAX_BYTES = 1 << 30  # a container document is read whole
+
+
+def container_depth(sample: bytes) -> int | None:
+    """The nesting depth of the record list if `sample` starts a container document, else None."""
+    if _WRAPPER.match(sample):
+        return 2
+    if _ARRAY.match(sample):
+        return 1
+    return None
+
+
+def _escaped_quotes(a: np.ndarray, quotes: np.ndarray) -> np.ndarray:
+    """Which quotes are escaped: those preceded by an odd run of backslashes."""
+    after_backslash = quotes[(quotes > 0) & (a[np.maximum(quotes - 1, 0)] == 92)]
+    if not len(after_backslash):
+        return np.zeros(len(quotes), dtype=bool)
+    backslashes = np.flatnonzero(a == 92)
+    run_starts_here = np.r_[True, np.diff(backslashes) != 1]
+    run_start = backslashes[run_starts_here][np.cumsum(run_starts_here) - 1]
+    last = np.searchsorted(backslashes, after_backslash - 1)
+    escaped = after_backslash[(after_backslash - run_start[last]) % 2 == 1]
+    return np.isin(quotes, escaped)
+
+
+def _structure(a: np.ndarray):
+    """Positions of `{}[],` outside strings, their characters, nesting depth before each, and its change."""
+    quotes = np.flatnonzero(a == 34)
+    quotes = quotes[~_escaped_quotes(a, quotes)]
+    marks = np.flatnonzero((a == 123) | (a == 125) | (a == 91) | (a == 93) | (a == 44))
+    marks = marks[np.searchsorted(quotes, marks) % 2 == 0]  # outside strings
+    chars = a[marks]
+    delta = np.where((chars == 123) | (chars == 91), 1, np.where(chars == 44, 0, -1))
+    return marks, chars, np.cumsum(delta) - delta, delta
+
+
+def _documents(data) -> tuple[list[tuple[int, int, tuple | None]], tuple]:
+    """(start, end, structure) of each top-level JSON document in `data` (several when documents
+    follow one another; a lone document reuses the structure of the whole), and that structure."""
+    structure = marks, chars, level, delta = _structure(np.frombuffer(data, dtype=np.uint8))
+    ends = marks[(level + delta == 0) & ((chars == 125) | (chars == 93))] + 1
+    bounds = [0, *ends.tolist()]
+    if len(bounds) == 1 or data[bounds[-1]:].strip(b" \t\r\n"):
+        bounds.append(len(data))  # a last document cut off before its end
+    return [(b, e, structure if len(bounds) == 2 else None) for b, e in zip(bounds[:-1], bounds[1:])], structure
+
+
+def container_spans(data: bytes, depth: int, structure: tuple | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first byte, end) of each element of the record list, and the commas between them,
+    found with vectorised numpy.
+
+    An element's span runs to the next element's first byte, so it may end in the `,` that
+    separates them and blanks; the last ends at the list's `]`, or at the end of a truncated
+    document, where its incomplete element is then quarantined as malformed.
+    """
+    a = np.frombuffer(data, dtype=np.uint8)
+    marks, chars, level, _ = structure or _structure(a)
+    inside = np.flatnonzero((level == depth - 1) & (chars == 91))  # the list's `[`
+    if not len(inside):
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    first = inside[0]
+    closing = np.flatnonzero((level[first + 1:] == depth) & (chars[first + 1:] == 93))
+    last = first + 1 + closing[0] if len(closing) else len(marks)
+    body = slice(first + 1, last)
+    commas = marks[body][(level[body] == depth) & (chars[body] == 44)]
+    starts = np.r_[marks[first] + 1, commas + 1].astype(np.int64)
+    end = marks[last] if last < len(marks) else len(a)
+    opens = marks[body][(level[body] == depth) & ((chars[body] == 123) | (chars[body] == 91))]
+    span_ends = np.r_[commas, end].astype(np.int64)
+    j = np.minimum(np.searchsorted(opens, starts), max(len(opens) - 1, 0))
+    has_open = (j < len(opens)) & (opens[j] < span_ends) if len(opens) else np.zeros(len(starts), dtype=bool)
+    firsts = np.where(has_open, opens[j] if len(opens) else starts, starts)
+    keep = has_open.copy()
+    for i in np.flatnonzero(~has_open):  # rare: a scalar element, or the blank of an empty list
+        piece = bytes(data[starts[i]:span_ends[i]])
+        keep[i] = bool(piece.strip(b" \t\r\n"))
+        firsts[i] += len(piece) - len(piece.lstrip(b" \t\r\n"))
+    firsts = firsts[keep]
+    return firsts, np.r_[firsts[1:], end].astype(np.int64), commas
+
+
+def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -> Iterator[tuple[pa.Table, int]]:
+    """Yield batches of the records of container documents.
+
+    A record's `line` is its position in the file (1 = the first record), as a delivered
+    CloudTrail file is one line of text. A file holding one document per line (Azure, Event
+    Hubs captures) is split line by line, so a broken line spoils no other.
+    """
+    data = _read(stream, CONTAINER_MAX_BYTES + 1, oversized)
+    if len(data) > CONTAINER_MAX_BYTES:
+        from vaultlab.errors import VaultlabError
+
+        raise VaultlabError("JSON documents over 1 GB are not supported; convert to JSON lines with "
+                            "`jq -c '.Records[]' FILE` (or `.records[]`, `.[]`)")
+    _read(stream, 1, oversized)  # a damaged .gz reports its damage on the read after its readable part
+    data = bytearray(data)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data[:3] = b"   "  # a UTF-8 byte order mark is a blank here
+    tables, rows, position = [], 0, 0
+    for start, end, structure in _line_documents(data) or _documents(data)[0]:
+        piece = memoryview(data)[start:end]
+        depth = container_depth(bytes(piece[:4096]))
+        if depth:
+            starts, ends, commas = container_spans(piece, depth, structure)
+            np.frombuffer(piece, dtype=np.uint8)[commas] = 32  # separators blanked: a span is one value and blanks
+        else:  # a document that is a plain record
+            blank = len(piece) - len(bytes(piece).lstrip(b" \t\r\n"))
+            starts, ends = np.array([blank], np.int64), np.array([len(piece)], np.int64)
+            if blank == len(piece):
+                continue
+        if not len(starts):
+            continue
+        offsets = np.r_[starts, ends[-1]].astype(np.int64) - starts[0]
+        body = pa.py_buffer(data)[start + int(starts[0]):]
+        raw = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), body])
+        numbers = np.arange(position + 1, position + 1 + len(starts), dtype=np.int64)
+        tables.append(pa.table({"line": pa.array(numbers), "raw": raw}))
+        position, rows = position + len(starts), rows + len(starts)
+        if rows >= CONTAINER_BATCH_ROWS:
+            yield combined(tables), end
+            tables, rows = [], 0
+    if tables:
+        yield combined(tables), len(data)
+    if oversized.damaged_at:
+        oversized.damaged_at = (position + 1, oversized.damaged_at[1])
+
+
+CONTAINER_BATCH_ROWS = 50_000  # records handed to DuckDB at once from a file of many documents
+
+
+def combined(tables: list[pa.Table]) -> pa.Table:
+    """One table in ROWS_PER_BATCH chunks: DuckDB runs out of memory on thousands of tiny ones."""
+    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables).combine_chunks()
+    return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH))
+
+
+def _line_documents(data) -> list[tuple[int, int, None]]:
+    """(start, end, None) of each line when every document sits on a line of its own, else []."""
+    a = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(a == 10)
+    if len(newlines) < 2:
+        return []
+    bounds = np.r_[0, newlines + 1, len(a)]
+    first_end = int(bounds[1])
+    first = data[:first_end]
+    documents, _ = _documents(first)
+    if len(documents) != 1 or bytes(first[documents[0][1]:]).strip(b" \t\r\n"):
+        return []  # the first line does not hold exactly one whole document
+    marks, chars, level, delta = _structure(np.frombuffer(first, dtype=np.uint8))
+    if not len(marks) or level[-1] + delta[-1] != 0:
+        return []
+    return [(int(b), int(e), None) for b, e in zip(bounds[:-1], bounds[1:]) if e > b]
+
+
+def first_container_record(sample: bytes, depth: int) -> bytes | None:
+    """The first complete element of a container document's list (for format detection)."""
+    starts, ends, _ = container_spans(sample, depth)
+    for start, end in zip(starts[:50], ends[:50]):
+        if end < len(sample):
+            return sample[start:end].rstrip(b" \t\r\n,")
+    return None
+
+
+def record_batches(stream, head: bytes, oversized: Oversized, max_line_bytes: int):
+    """Numbered records: elements of a JSON list document, jq-style objects, or JSON lines."""
+    depth = container_depth(head)
+    if depth:
+        return iter_container_batches(stream, depth, oversized)
+    if looks_pretty_printed(head):
+        return iter_pretty_batches(stream)
+    return iter_line_batches(stream, oversized, max_line_bytes=max_line_bytes)

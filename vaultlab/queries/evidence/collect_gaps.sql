@@ -1,0 +1,5 @@
+-- title: collect gaps
+-- about: one row per path the latest collection per store and source could not read
+select r.store, r.source, r.taken_at, g.path, g.reason
+from vl_latest_collections(null) r
+join collect_gaps g using (run_id)

@@ -1,0 +1,6 @@
+-- title: live vault
+-- about: one row per fact (audit devices, mounts, tokens) of the latest Vault collection per source
+select r.source, r.taken_at, f.kind, f.name, f.data
+from vl_latest_collections('vault') r
+join collected_facts f using (run_id)
+where f.kind in ('audit_devices', 'mounts', 'tokens')

@@ -1,0 +1,1 @@
+"""Synthetic audit logs with planted findings (Vault, CloudTrail), and the shipped sample data."""
