@@ -14,6 +14,7 @@ from .errors import VaultlabError
 from .ingestion import ingest
 from .integrity import record_integrity
 from .inventory import load_inventory
+from .modes import write_private
 from .pack import verify_pack
 from .packs import make_pack
 from .policies import load_policies
@@ -128,7 +129,7 @@ def cmd_rotation_plan(args) -> int:
     with _open(args, read_only=True) as wh:
         plan = rotation_plan(wh, as_of=as_of, horizon=args.horizon)
     if args.ics:
-        Path(args.ics).write_text(to_ical(plan, as_of), newline="")
+        write_private(args.ics, to_ical(plan, as_of), newline="")  # owner-only, like the warehouse
         print(f"wrote {len(plan)} rotation(s) to {args.ics}", file=sys.stderr)
     rows = [tuple(item[c] for c in rotation.COLUMNS) for item in plan]
     sys.stdout.write(output.render(rotation.COLUMNS, rows, args.format))
@@ -327,11 +328,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except VaultlabError as err:
-        print(f"vaultlab: error: {err}", file=sys.stderr)
+        print(f"vaultlab: error: {output.visible(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("vaultlab: interrupted; the file being loaded was rolled back", file=sys.stderr)
         return 130
+    except Exception as err:  # noqa: BLE001 - a crash must read as "error" (2), never as "alarm" (1)
+        first = (str(err).splitlines() or [""])[0]
+        print(f"vaultlab: internal error: {type(err).__name__}: {output.visible(first)[:300]}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
