@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import numbers
 import re
@@ -31,14 +29,23 @@ def csv_safe(value):
     return value
 
 
+def _csv_field(value) -> str:
+    text = "" if value is None else str(value)
+    if any(ch in text for ch in ',"\r\n'):  # Python 3.11's csv module leaves a bare CR unquoted
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_row(values: list) -> str:
+    fields = [_csv_field(csv_safe(v)) for v in values]
+    return ('""' if fields == [""] else ",".join(fields)) + "\n"
+
+
 def write_csv(columns: list[str], rows, cell=None) -> str:
-    """The one CSV writer for every CSV vaultlab writes (evidence tables, --format csv)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([csv_safe(str(c)) for c in columns])
-    for row in rows:
-        writer.writerow([csv_safe(cell(v) if cell else v) for v in row])
-    return buf.getvalue()
+    """The one CSV writer for every CSV vaultlab writes (evidence tables, --format csv): RFC 4180
+    quoting (every field holding a comma, quote, CR or LF), LF line ends, formula-like text neutralised."""
+    return _csv_row([str(c) for c in columns]) + "".join(_csv_row([cell(v) if cell else v for v in row])
+                                                         for row in rows)
 
 
 def to_plain(value):
