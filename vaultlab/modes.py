@@ -7,6 +7,7 @@ The warehouse, its WAL, DuckDB's temp folder, evidence packs (folder, files and 
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +24,42 @@ def owner_only():
         yield
     finally:
         os.umask(old)
+
+
+_lock = threading.Lock()
+_holders = 0
+_saved_umask = 0
+
+
+def hold_owner_only() -> None:
+    """Keep the umask owner-only until the matching `release_owner_only` (calls nest): DuckDB
+    creates the WAL and its spill files long after the connection is opened."""
+    global _holders, _saved_umask
+    with _lock:
+        if _holders == 0:
+            _saved_umask = os.umask(0o077)
+            os.umask(_saved_umask | 0o077)
+        _holders += 1
+
+
+def release_owner_only() -> None:
+    global _holders
+    with _lock:
+        if _holders == 0:
+            return
+        _holders -= 1
+        if _holders == 0:
+            os.umask(_saved_umask)
+
+
+def private_folder(path: Path) -> Path:
+    """Create `path` (or tighten it) as an owner-only folder; a symlink there is refused."""
+    if path.is_symlink():
+        raise OSError(f"{path} is a symlink")
+    with owner_only():
+        path.mkdir(mode=DIR_MODE, exist_ok=True)
+    path.chmod(DIR_MODE)
+    return path
 
 
 def restrict_tree(root: Path) -> None:
