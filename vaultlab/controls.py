@@ -17,10 +17,10 @@ from importlib.resources import files
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from . import __version__
 from .errors import VaultlabError
+from .safe_yaml import load_yaml_file, load_yaml_text
 from .sqlutil import quote_ident
 from .views import VIEWS, Period
 from .warehouse import Warehouse
@@ -69,7 +69,7 @@ class Framework:
 def load_framework(framework: str) -> Framework:
     if framework not in FRAMEWORKS:
         raise VaultlabError(f"unknown framework {framework!r}; choose one of {', '.join(FRAMEWORKS)}")
-    data = yaml.safe_load((files("vaultlab.catalog") / f"{framework}.yaml").read_text())
+    data = load_yaml_text((files("vaultlab.catalog") / f"{framework}.yaml").read_text(), f"{framework}.yaml")
     reqs = [Requirement(id=str(r["id"]), title=r["title"], text=r["text"], checks=r.get("checks", []),
                         manual=r.get("manual"), thresholds=r.get("thresholds", {}))
             for r in data["requirements"]]
@@ -98,18 +98,21 @@ class Exception_:
                 "approver": self.approver, "ticket": self.ticket, "expires": self.expires.isoformat()}
 
 
+MAX_EXCEPTIONS_BYTES = 4 << 20  # an exceptions file is a few KB
+
+
 def load_exceptions(path: str | Path | None) -> list[Exception_]:
     if not path:
         return []
     path = Path(path)
     if not path.is_file():
         raise VaultlabError(f"exceptions file {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text()) or []
-    except yaml.YAMLError as err:
-        raise VaultlabError(f"{path} is not valid YAML: {str(err).splitlines()[0]}") from None
+    data = load_yaml_file(path, "exceptions file", max_bytes=MAX_EXCEPTIONS_BYTES) or []
     if isinstance(data, dict):
         data = data.get("exceptions", [])
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise VaultlabError(f"{path}: the exceptions are not a list of mappings (check, resource, reason, "
+                            "approver, ticket, expires)")
     out = []
     for n, item in enumerate(data, start=1):
         missing = [k for k in ("check", "resource", "reason", "approver", "ticket", "expires") if not item.get(k)]
