@@ -6,6 +6,7 @@ import stat
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,15 @@ def test_pack_modes_are_documented_and_applied(tmp_path):
     os.chmod(pack / "evidence" / "a.csv", 0o666)
     restrict_tree(pack)
     assert (_mode(pack), _mode(pack / "evidence"), _mode(pack / "evidence" / "a.csv")) == (0o700, 0o700, 0o600)
+
+
+def test_a_symlink_planted_as_the_spill_folder_is_not_used(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    elsewhere.chmod(0o777)
+    db = tmp_path / "w.duckdb"
+    (tmp_path / "w.duckdb.tmp").symlink_to(elsewhere)
+    with Warehouse(db) as wh:
+        [[folder]] = wh.query("select current_setting('temp_directory')")[1]
+        assert folder != str(tmp_path / "w.duckdb.tmp") and _mode(Path(folder)) == 0o700
+    assert _mode(elsewhere) == 0o777 and list(elsewhere.iterdir()) == []

@@ -60,3 +60,18 @@ def test_a_pack_path_that_is_a_symlink_is_replaced_not_followed(tmp_path):
     _replace_folder(out / "soc2-2026-10")
     assert (tmp_path / "victim" / "precious.txt").read_text() == "keep me"
     assert (out / "soc2-2026-10").is_dir() and not (out / "soc2-2026-10").is_symlink()
+
+
+def test_an_unexpected_crash_exits_2_with_one_escaped_line(tmp_path, monkeypatch, capsys):
+    from vaultlab import Warehouse, cli
+
+    db = tmp_path / "w.duckdb"
+    Warehouse(db).close()
+
+    def crash(_wh):
+        raise RuntimeError("ICU date overflows timestamp range\x1b[31m\nsecond line")
+
+    monkeypatch.setattr(cli, "describe", crash)
+    assert cli.main(["--db", str(db), "info"]) == 2  # an error, never 1 (an alarm)
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["vaultlab: internal error: RuntimeError: ICU date overflows timestamp range\\x1b[31m"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -95,8 +96,8 @@ class Warehouse:
         self._temp = self.path.with_name(self.path.name + ".tmp")
         try:
             private_folder(self._temp)
-        except OSError:
-            pass  # a read-only folder: DuckDB says so if it ever needs to spill
+        except OSError:  # a folder we may not write, or a symlink planted there: a fresh one of our own
+            self._temp = Path(tempfile.mkdtemp(prefix="vaultlab-spill-"))
         return self._temp
 
     def __enter__(self) -> "Warehouse":
