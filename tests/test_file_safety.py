@@ -5,7 +5,6 @@ import os
 import stat
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest

@@ -23,7 +23,8 @@ def _cells(text):
 
 def test_formula_cells_are_neutralised_in_every_csv_and_numbers_stay_numbers():
     rows = [(f, -5, Decimal("-1.50"), -0.25, "plain", None) for f in FORMULAS]
-    for text in (render(["c", "n", "d", "f", "p", "z"], rows, "csv"), evidence_csv(["c", "n", "d", "f", "p", "z"], rows)):
+    columns = ["c", "n", "d", "f", "p", "z"]
+    for text in (render(columns, rows, "csv"), evidence_csv(columns, rows)):
         parsed = _cells(text)[1:]
         assert [r[0] for r in parsed] == ["'" + f for f in FORMULAS]
         assert {(r[1], r[2], r[3], r[4], r[5]) for r in parsed} == {("-5", "-1.50", "-0.25", "plain", "")}

@@ -157,3 +157,23 @@ def test_a_zip_with_a_symlink_entry(tmp_path):
     with zipfile.ZipFile(archive, "a") as zf:
         zf.writestr(info, "/etc/passwd")
     _not_intact(archive, "symlink: soc2-2026-10/evidence/link")
+
+
+def test_a_symlinked_manifest_or_signature_is_a_finding(tmp_path, keys):
+    private, public = keys
+    pack = _pack(tmp_path)
+    write_manifest(pack, {"run_id": "r"}, sign_key=private)
+    for name in ("manifest.json.sig", "manifest.json"):
+        outside = tmp_path / f"outside-{name}"
+        shutil.move(pack / name, outside)
+        (pack / name).symlink_to(outside)
+    _not_intact(pack, "symlink: manifest.json", public=public)
+    assert "symlink: manifest.json.sig" in verify_pack(pack).problems()
+
+
+def test_a_zip_with_two_top_folders(tmp_path):
+    pack = _pack(tmp_path)
+    write_manifest(pack, {"run_id": "r"})
+    archive = _zip(pack)
+    _rewrite_zip(archive, {"other/evidence/rotation_status.csv": "forged\n"})
+    _not_intact(archive, "the archive holds more than one top folder: other, soc2-2026-10")
