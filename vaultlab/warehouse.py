@@ -63,8 +63,16 @@ class Warehouse:
             self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         except duckdb.Error as err:
             release_owner_only()
+            self._remove_temp()
             raise _explain_open_error(self.path, err) from None
         self._held = True
+        try:
+            self._set_up(read_only, external_access)
+        except BaseException:
+            self.close()
+            raise
+
+    def _set_up(self, read_only: bool, external_access: bool) -> None:
         try:
             self._con.execute("set enable_progress_bar = false")  # ours is on stderr, when wanted
         except duckdb.Error:
@@ -85,6 +93,9 @@ class Warehouse:
         if self._held:
             self._held = False
             release_owner_only()
+        self._remove_temp()
+
+    def _remove_temp(self) -> None:
         try:
             self._temp.rmdir()  # ours, and empty once DuckDB has removed its spill files
         except OSError:
