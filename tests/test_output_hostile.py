@@ -77,3 +77,24 @@ def test_ical_escapes_every_line_break_and_folds_at_75_octets(owner):
         assert category == "CATEGORIES:a\\\\\\;b\\,c d" + "é" * 80
     else:
         assert "\\nBEGIN:VEVENT" in category
+
+
+def test_check_table_shows_control_characters_in_resources_visibly(tmp_path):
+    import json
+
+    from vaultlab.inventory import load_inventory
+    from vaultlab.views import parse_period
+
+    db = tmp_path / "w.duckdb"
+    inventory = tmp_path / "inventory.json"
+    inventory.write_text(json.dumps([{"name": "secret/prod/\u001b]0;owned\u0007\u001b[31mdb", "kind": "database",
+                                      "owner": "=cmd|'/C calc'!A0", "last_rotated_at": "2025-01-01",
+                                      "rotation_days": 30}]))
+    with Warehouse(db) as wh:
+        load_inventory(wh, [str(inventory)], as_of=parse_period(as_of="2026-10-31").end)
+    table = run_cli("check", "--framework", "soc2", "--period", "2026-10", db=db)
+    assert table.returncode in (0, 1), table.stderr
+    assert "\x1b" not in table.stdout and "\x07" not in table.stdout
+    assert "\\x1b]0;owned\\x07\\x1b[31mdb" in table.stdout
+    as_csv = run_cli("check", "--framework", "soc2", "--period", "2026-10", "--format", "csv", db=db)
+    assert not any(cell.startswith(("=", "+", "@")) for row in _cells(as_csv.stdout) for cell in row)
