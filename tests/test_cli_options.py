@@ -94,7 +94,7 @@ def test_a_bad_threshold_in_the_config_file_is_one_line(tmp_path):
         result = run_cli("config", "--config", str(config))
         assert result.returncode == 2 and result.stdout == "", value
         [line] = result.stderr.strip().splitlines()
-        assert f"threshold orphan_days = " in line and expected in line, line
+        assert "threshold orphan_days = " in line and expected in line, line
 
 
 def _check_on_a_terminal(db, extra_env):

@@ -2,13 +2,50 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import numbers
+import re
 from datetime import date, datetime
 
 FORMATS = ("table", "csv", "json")
 MAX_CELL = 80
+# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what a terminal shows
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+SHORT = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# cells a spreadsheet would run as a formula (OWASP "CSV injection")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def visible(text: str) -> str:
+    """Control characters as visible escapes (\\n, \\x1b, \\u202e): log fields never drive the terminal."""
+    return CONTROL.sub(lambda m: SHORT.get(m.group()) or (f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                                                          else f"\\u{ord(m.group()):04x}"), text)
+
+
+def csv_safe(value):
+    """A CSV cell: text that a spreadsheet would run as a formula gets a leading ' ; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv_field(value) -> str:
+    text = "" if value is None else str(value)
+    if any(ch in text for ch in ',"\r\n'):  # Python 3.11's csv module leaves a bare CR unquoted
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_row(values: list) -> str:
+    fields = [_csv_field(csv_safe(v)) for v in values]
+    return ('""' if fields == [""] else ",".join(fields)) + "\n"
+
+
+def write_csv(columns: list[str], rows, cell=None) -> str:
+    """The one CSV writer for every CSV vaultlab writes (evidence tables, --format csv): RFC 4180
+    quoting (every field holding a comma, quote, CR or LF), LF line ends, formula-like text neutralised."""
+    return _csv_row([str(c) for c in columns]) + "".join(_csv_row([cell(v) if cell else v for v in row])
+                                                         for row in rows)
 
 
 def to_plain(value):
@@ -23,7 +60,9 @@ def to_plain(value):
     return str(value)
 
 
-def _csv_cell(value) -> str:
+def _csv_cell(value):
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return value  # a number, never a formula (a negative one included)
     plain = to_plain(value)
     if plain is None:
         return ""
@@ -34,8 +73,7 @@ def _cell(value, max_cell: int | None) -> str:
     if value is None:
         return ""
     plain = to_plain(value)
-    text = plain if isinstance(plain, str) else json.dumps(plain)
-    text = text.replace("\n", "\\n").replace("\t", "\\t")
+    text = visible(plain if isinstance(plain, str) else json.dumps(plain))
     return text if max_cell is None or len(text) <= max_cell else text[: max_cell - 1] + "…"
 
 
@@ -47,12 +85,8 @@ def render(columns: list[str], rows: list[tuple], fmt: str = "table", max_cell: 
     if fmt == "json":
         return json.dumps([{c: to_plain(v) for c, v in zip(columns, row)} for row in rows], indent=2) + "\n"
     if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_csv_cell(v) for v in row])
-        return buf.getvalue()
+        return write_csv(columns, rows, _csv_cell)
+    columns = [visible(str(c)) for c in columns]
     cells = [[_cell(v, max_cell) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     if width:

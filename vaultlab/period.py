@@ -37,7 +37,7 @@ def parse_period(period: str | None = None, start: str | None = None, end: str |
     if period:
         if start or end or as_of:
             raise VaultlabError("give --period, or --from/--to/--as-of, not both")
-        match = re.fullmatch(r"(\d{4})-(\d{2})", period)
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", period)
         if not match or not 1 <= int(match.group(2)) <= 12:
             raise VaultlabError(f"--period {period!r} is not a month; write it as YYYY-MM, e.g. 2026-10")
         year, month = int(match.group(1)), int(match.group(2))

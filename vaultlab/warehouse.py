@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import polars as pl
 from vaultlab import views
 from vaultlab.config import load_config
 from vaultlab.errors import VaultlabError
+from vaultlab.modes import hold_owner_only, private_folder, release_owner_only
 from vaultlab.period import Period, parse_period
 from vaultlab.schema import LATEST, MIGRATIONS
 
@@ -47,23 +49,38 @@ class Warehouse:
     """
 
     def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False,
-                 memory_limit: str | None = None, thresholds: dict[str, object] | None = None):
+                 memory_limit: str | None = None, thresholds: dict[str, object] | None = None,
+                 external_access: bool = True):
+        """`external_access=False` (what `vaultlab sql` uses) lets no query read or write any other
+        file: no COPY ... TO, read_text(), read_csv(), ATTACH, INSTALL; and no setting can change."""
         self.path = Path(path) if path else default_db_path()
         self.thresholds = dict(thresholds) if thresholds is not None else load_config()
         if read_only and not self.path.exists():
             raise VaultlabError(f"no warehouse at {self.path}; run `vaultlab ingest` first or pass --db")
-        config = {"memory_limit": memory_limit or os.environ.get("VAULTLAB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)}
-        old_umask = os.umask(0o077)  # the warehouse and its WAL: owner-only
+        config = {"memory_limit": memory_limit or os.environ.get("VAULTLAB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+                  "temp_directory": str(self._temp_folder())}
+        hold_owner_only()  # the warehouse, its WAL and spill files: owner-only for as long as it is open
         try:
             self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
         except duckdb.Error as err:
+            release_owner_only()
+            self._remove_temp()
             raise _explain_open_error(self.path, err) from None
-        finally:
-            os.umask(old_umask)
+        self._held = True
+        try:
+            self._set_up(read_only, external_access)
+        except BaseException:
+            self.close()
+            raise
+
+    def _set_up(self, read_only: bool, external_access: bool) -> None:
         try:
             self._con.execute("set enable_progress_bar = false")  # ours is on stderr, when wanted
         except duckdb.Error:
             pass  # in a Jupyter kernel without ipywidgets DuckDB refuses to touch the setting
+        if not external_access:  # after the connection is open: DuckDB refuses the temp folder otherwise
+            self._con.execute("set enable_external_access = false")
+            self._con.execute("set lock_configuration = true")
         if read_only:
             self._check_schema()
         else:
@@ -74,6 +91,26 @@ class Warehouse:
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
         self._con.close()
+        if self._held:
+            self._held = False
+            release_owner_only()
+        self._remove_temp()
+
+    def _remove_temp(self) -> None:
+        try:
+            self._temp.rmdir()  # ours, and empty once DuckDB has removed its spill files
+        except OSError:
+            pass
+
+    def _temp_folder(self) -> Path:
+        """DuckDB's spill folder beside the warehouse (its default name), created owner-only
+        (0700) so that spilled warehouse data is never readable by others."""
+        self._temp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            private_folder(self._temp)
+        except OSError:  # a folder we may not write, or a symlink planted there: a fresh one of our own
+            self._temp = Path(tempfile.mkdtemp(prefix="vaultlab-spill-"))
+        return self._temp
 
     def __enter__(self) -> "Warehouse":
         return self

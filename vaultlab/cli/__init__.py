@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import duckdb
 
-from vaultlab import __version__
+from vaultlab import __version__, output
 from vaultlab.cli import controls, demo, evidence, incident, ingest, queries, snapshots
 from vaultlab.cli.common import Options
 from vaultlab.errors import VaultlabError
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except VaultlabError as err:
-        print(f"vaultlab: error: {err}", file=sys.stderr)
+        print(f"vaultlab: error: {output.visible(str(err))}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, duckdb.InterruptException):
         print("vaultlab: interrupted; what was being written was rolled back", file=sys.stderr)
@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # a crash is exit 2 (never 1, which means "alarm") and one line
         if os.environ.get("VAULTLAB_DEBUG"):
             raise
-        print(f"vaultlab: internal error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''} "
+        first = (str(err).splitlines() or [""])[0]
+        print(f"vaultlab: internal error: {type(err).__name__}: {output.visible(first)[:300]} "
               "(run again with VAULTLAB_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
         return 2
 

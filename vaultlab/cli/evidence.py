@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from vaultlab import output
 from vaultlab.controls.catalog import framework_names
 from vaultlab.evidence.manifest import verify_pack
 from vaultlab.evidence.pack import make_pack
@@ -21,7 +22,7 @@ def cmd_report(args) -> int:
 def cmd_verify(args) -> int:
     result = verify_pack(args.pack, public_key=args.public_key)
     for problem in result.problems():
-        print(problem)
+        print(output.visible(problem))  # names come from the pack: never raw to the terminal
     if result.intact:
         signed = ", signature valid" if result.signature == "valid" else ""
         print(f"{args.pack}: intact{signed}")

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from vaultlab import output
 from vaultlab.cli.common import count, day, open_warehouse, period_of, print_table
+from vaultlab.config import load_config
+from vaultlab.errors import VaultlabError
+from vaultlab.modes import write_private
 from vaultlab.queries import policy_suggest
 from vaultlab.queries.rotation_plan import COLUMNS as PLAN_COLUMNS
 from vaultlab.queries.rotation_plan import rotation_plan, to_ical
@@ -17,8 +20,16 @@ from vaultlab.warehouse import Warehouse, default_db_path
 
 
 def cmd_sql(args) -> int:
-    with open_warehouse(args, read_only=True) as wh:
-        columns, rows = wh.query(args.query, period=period_of(args))
+    period = period_of(args)
+    with Warehouse(args.db, read_only=True, thresholds=load_config(args.config),
+                   external_access=args.allow_files) as wh:
+        try:
+            columns, rows = wh.query(args.query, period=period)
+        except VaultlabError as err:
+            if "disabled by configuration" in str(err) or "configuration has been locked" in str(err):
+                raise VaultlabError(f"{err} (vaultlab sql reads no other file, writes none and changes no "
+                                    "setting unless --allow-files is given)") from None
+            raise
     sys.stdout.write(output.render(columns, rows, args.format, max_cell=output.MAX_CELL))
     return 0
 
@@ -41,7 +52,7 @@ def cmd_rotation_plan(args) -> int:
     with open_warehouse(args, read_only=True) as wh:
         plan = rotation_plan(wh, as_of=as_of, horizon=args.horizon)
     if args.ics:
-        Path(args.ics).write_text(to_ical(plan, as_of), newline="")
+        write_private(args.ics, to_ical(plan, as_of), newline="")  # owner-only, like the warehouse
         print(f"wrote {len(plan)} rotation(s) to {args.ics}", file=sys.stderr)
     rows = [tuple(item[c] for c in PLAN_COLUMNS) for item in plan]
     sys.stdout.write(output.render(PLAN_COLUMNS, rows, args.format))
@@ -65,6 +76,8 @@ def register(sub, groups, options) -> None:
                        description="A read-only query over the warehouse; the period reaches the views. "
                                    "Example: vaultlab sql --period 2026-10 \"select * from rotation_status\"")
     p.add_argument("query")
+    p.add_argument("--allow-files", action="store_true",
+                   help="let the query read and write other files (COPY ... TO, read_csv(), ATTACH; off by default)")
     p.set_defaults(func=cmd_sql)
 
     p = sub.add_parser("info", parents=[options.db, options.formatted], help="what the warehouse holds",

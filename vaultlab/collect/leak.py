@@ -12,6 +12,7 @@ history and process listings), and is not kept anywhere: only its HMAC is printe
 from __future__ import annotations
 
 import getpass
+import re
 import sys
 
 from vaultlab.errors import VaultlabError
@@ -27,21 +28,33 @@ def read_value(stream=None) -> str:
     return value
 
 
+HMAC = re.compile(r"hmac-sha256:[0-9a-f]{64}")
+
+
 def audit_hmac(client, device: str, value: str) -> str:
-    """The HMAC the audit device `device` writes for `value` (Vault's sys/audit-hash)."""
+    """The HMAC the audit device `device` writes for `value` (Vault's sys/audit-hash).
+
+    No text from the server is ever shown: an endpoint that echoes its input in an error (or
+    in place of the hash) would print the value. Errors name the HTTP status or the exception
+    class only, and the answer must look like an HMAC."""
     import hvac.exceptions
 
+    path = device.strip("/")
     try:
-        response = client.sys.calculate_hash(path=device.strip("/"), input_to_hash=value)
+        response = client.sys.calculate_hash(path=path, input_to_hash=value)
+        body = response if isinstance(response, dict) else response.json()
+        digest = body.get("hash") or (body.get("data") or {}).get("hash")
     except hvac.exceptions.InvalidPath:
         raise VaultlabError(f"Vault has no audit device {device!r}; `vault audit list` shows their paths") from None
     except hvac.exceptions.Forbidden:
-        raise VaultlabError(f"the token may not call sys/audit-hash/{device.strip('/')}; it needs `update` "
-                            "on that path") from None
+        raise VaultlabError(f"the token may not call sys/audit-hash/{path}; it needs `update` on that path") from None
     except hvac.exceptions.VaultError as err:
-        raise VaultlabError(f"sys/audit-hash failed: {str(err).splitlines()[0]}") from None
-    body = response if isinstance(response, dict) else response.json()
-    digest = body.get("hash") or (body.get("data") or {}).get("hash")
-    if not digest:
-        raise VaultlabError("sys/audit-hash answered without a hash; is this a Vault server?")
+        raise VaultlabError(f"sys/audit-hash/{path} failed ({type(err).__name__}); the server's message is not shown, "
+                            "as it could hold the value") from None
+    except Exception as err:  # noqa: BLE001 - a transport or decoding error: its text may quote the answer
+        raise VaultlabError(f"sys/audit-hash/{path} failed ({type(err).__name__}); is VAULT_ADDR a Vault "
+                            "server?") from None
+    if not isinstance(digest, str) or not HMAC.fullmatch(digest) or value in digest:
+        raise VaultlabError("sys/audit-hash answered without an HMAC (hmac-sha256:<64 hex digits>); "
+                            "is this a Vault server? (the answer is not shown)")
     return digest

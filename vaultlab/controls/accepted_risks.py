@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import yaml
-
 from vaultlab.errors import VaultlabError
+from vaultlab.safe_yaml import load_yaml_file
+
+MAX_ACCEPTED_RISKS_BYTES = 4 << 20  # an accepted-risks file is a few KB
 
 
 @dataclass
@@ -32,12 +33,12 @@ def load_accepted_risks(path: str | Path | None) -> list[AcceptedRisk]:
     path = Path(path)
     if not path.is_file():
         raise VaultlabError(f"accepted-risks file {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text()) or []
-    except yaml.YAMLError as err:
-        raise VaultlabError(f"{path} is not valid YAML: {str(err).splitlines()[0]}") from None
+    data = load_yaml_file(path, "accepted-risks file", max_bytes=MAX_ACCEPTED_RISKS_BYTES) or []
     if isinstance(data, dict):
         data = data.get("exceptions", [])
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise VaultlabError(f"{path}: the accepted risks are not a list of mappings (check, resource, reason, "
+                            "approver, ticket, expires)")
     out = []
     for n, item in enumerate(data, start=1):
         missing = [k for k in ("check", "resource", "reason", "approver", "ticket", "expires") if not item.get(k)]

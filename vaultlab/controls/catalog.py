@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 
-import yaml
-
 from vaultlab.config import DEFAULTS
 from vaultlab.errors import VaultlabError
+from vaultlab.safe_yaml import load_yaml_text
 from vaultlab.sqlfiles import header_list, sql_header, sql_names, sql_text
 
 EVIDENCE_PACKAGE = "vaultlab.queries"
@@ -115,7 +114,7 @@ def load_framework(framework: str) -> Framework:
 
 def parse_framework(framework: str, text: str) -> Framework:
     """A framework from its YAML text; every check it names must exist and be well described."""
-    data = yaml.safe_load(text)
+    data = load_yaml_text(text, f"{framework}.yaml")
     reqs = [Requirement(id=str(r["id"]), title=r["title"], text=r["text"], checks=r.get("checks", []),
                         manual=r.get("manual"), thresholds=r.get("thresholds", {}))
             for r in data["requirements"]]

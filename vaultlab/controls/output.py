@@ -99,10 +99,11 @@ def as_table(run: CheckRun, width: int | None = None, colour: bool = False) -> s
         parts.append(f"\nsince the previous run: {len(new)} new, {len(resolved)} resolved\n")
         for tag, rows in (("new", new), ("resolved", resolved)):
             for r in rows:
-                parts.append(f"  {tag:8s} {r['control_id']} {r['check']}: {r['resource']}\n")
+                parts.append(output.visible(f"  {tag:8s} {r['control_id']} {r['check']}: {r['resource']}") + "\n")
     for e in run.expired_exceptions:
-        parts.append(f"\nexpired exception (no longer applied): {e.check} {e.resource} "
-                     f"(ticket {e.ticket}, approved by {e.approver}, expired {e.expires})\n")
+        parts.append("\n" + output.visible(f"expired exception (no longer applied): {e.check} {e.resource} "
+                                            f"(ticket {e.ticket}, approved by {e.approver}, expired {e.expires})")
+                     + "\n")
     return "".join(parts)
 
 

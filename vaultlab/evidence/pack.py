@@ -14,9 +14,14 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from vaultlab.config import load_config
+from vaultlab.controls.accepted_risks import load_accepted_risks
+from vaultlab.controls.catalog import framework_names
 from vaultlab.errors import VaultlabError
-from vaultlab.evidence.manifest import write_manifest
+from vaultlab.evidence.manifest import private_key, write_manifest
 from vaultlab.evidence.notebooks import notebook_path
+from vaultlab.modes import owner_only, restrict_tree
+from vaultlab.period import parse_period
 from vaultlab.warehouse import Warehouse
 
 LIBRARIES = ["vaultlab", "duckdb", "polars", "pyarrow", "altair", "vl-convert-python", "papermill", "nbconvert"]
@@ -61,16 +66,24 @@ def export_html(executed: Path) -> str:
 
 def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Path, *, organisation: str = "",
               config: str | None = None, exceptions: str | None = None, sign_key: str | None = None) -> Path:
-    """Render one framework's report for a period into <out>/<framework>-<period>/ (and a .zip)."""
+    """Render one framework's report for a period into <out>/<framework>-<period>/ (and a .zip).
+
+    The pack is owner-only (folders 0700, files 0600, the zip 0600), whatever the umask."""
+    period, pack = _checked_options(framework, period, out, config=config, exceptions=exceptions,
+                                    sign_key=sign_key)
+    with owner_only():
+        return _render_pack(warehouse, framework, period, pack, organisation=organisation, config=config,
+                            exceptions=exceptions, sign_key=sign_key)
+
+
+def _render_pack(warehouse, framework: str, period: str, pack: Path, *, organisation: str, config, exceptions,
+                 sign_key) -> Path:
     import papermill
 
     warehouse = Path(warehouse).resolve()
     if not warehouse.exists():
         raise VaultlabError(f"no warehouse at {warehouse}; run `vaultlab ingest` first or pass --db")
-    pack = Path(out).resolve() / f"{framework}-{period}"
-    if pack.exists():
-        shutil.rmtree(pack)
-    pack.mkdir(parents=True)
+    _replace_folder(pack)
     parameters = {"framework": framework, "period": period, "warehouse": str(warehouse),
                   "organisation": organisation, "config": str(Path(config).resolve()) if config else "",
                   "exceptions": str(Path(exceptions).resolve()) if exceptions else "", "out_dir": str(pack)}
@@ -91,5 +104,39 @@ def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Pat
         "run_id": run_id, "created_at": datetime.now(timezone.utc).isoformat(), "parameters": parameters,
         "thresholds": controls["thresholds"], "inputs": [dict(zip(cols, r)) for r in rows], "versions": _versions(),
     }, sign_key=sign_key)
+    restrict_tree(pack)
+    archive = pack.with_name(pack.name + ".zip")
+    if archive.is_symlink() or archive.exists():
+        if archive.is_dir() and not archive.is_symlink():
+            raise VaultlabError(f"{archive} is a folder; move it away, the pack's zip goes there")
+        archive.unlink()
     shutil.make_archive(str(pack), "zip", root_dir=pack.parent, base_dir=pack.name)
+    archive.chmod(0o600)
     return pack
+
+
+def _checked_options(framework: str, period: str, out, *, config=None, exceptions=None,
+                     sign_key=None) -> tuple[str, Path]:
+    """Every option checked before any file is touched; the pack path is built from checked parts only."""
+    if framework not in framework_names():
+        raise VaultlabError(f"unknown framework {framework!r}; choose one of {', '.join(framework_names())}")
+    start = parse_period(str(period)).start
+    period = f"{start.year:04d}-{start.month:02d}"
+    load_config(config)
+    load_accepted_risks(exceptions)
+    if sign_key:
+        private_key(sign_key)
+    out = Path(out).resolve()
+    if out.exists() and not out.is_dir():
+        raise VaultlabError(f"--out {out} is not a folder")
+    return period, out / f"{framework}-{period}"
+
+
+def _replace_folder(pack: Path) -> None:
+    """Remove the previous pack at exactly this path (a symlink is removed, never followed), then create it."""
+    if pack.is_symlink() or (pack.exists() and not pack.is_dir()):
+        pack.unlink()
+    elif pack.exists():
+        shutil.rmtree(pack)
+    pack.mkdir(parents=True, mode=0o700)
+    pack.chmod(0o700)

@@ -6,12 +6,11 @@ fully ordered, and nothing here depends on the wall clock or the run id.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
 from vaultlab.controls.run import CheckRun
+from vaultlab.output import write_csv
 from vaultlab.views import query_text
 from vaultlab.warehouse import Warehouse
 
@@ -23,14 +22,14 @@ def evidence_tables(wh: Warehouse, run: CheckRun) -> dict[str, tuple[list[str], 
             for name in needed}
 
 
+def _csv_cell(v):
+    return ("" if v is None else v.isoformat() if hasattr(v, "isoformat")
+            else json.dumps(v) if isinstance(v, (list, dict)) else v)
+
+
 def _csv(columns: list[str], rows: list[tuple]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if v is None else v.isoformat() if hasattr(v, "isoformat")
-                         else json.dumps(v) if isinstance(v, (list, dict)) else v for v in row])
-    return buf.getvalue()
+    """One evidence table as CSV, through the one CSV writer (formula-like text cells neutralised)."""
+    return write_csv(columns, rows, _csv_cell)
 
 
 def controls_document(run: CheckRun) -> dict:

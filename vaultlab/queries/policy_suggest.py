@@ -21,7 +21,9 @@ How observed requests become rules, in this order:
    glob at the mount root (`secret/data/*`) is emitted only when the inventory lists secrets there
    and every one of them is among those paths. `*` alone is never emitted.
 4. Administrative paths (sys/, auth/, identity/) stay exact: a glob there would grant control of
-   every policy, mount, role or entity.
+   every policy, mount, role or entity. They are recognised at every depth, inside any namespace
+   (`ns1/sys/policy/x`, `ns1/ns2/auth/...`), so a path with any `sys`, `auth` or `identity`
+   segment stays exact (a KV folder of that name too: the safe side).
 5. The rules are checked with Vault's matching (exact path, then the longest prefix glob and the
    `+` patterns by Vault's priority); a request that a more specific rule shadows gets an exact
    rule of its own.
@@ -52,6 +54,7 @@ from vaultlab.warehouse import Warehouse
 
 MIN_SIBLINGS = 3
 ADMIN_PREFIXES = ("sys/", "auth/", "identity/")
+ADMIN_SEGMENTS = {p.rstrip("/") for p in ADMIN_PREFIXES}
 _OBSERVED_PATH = re.compile(r"[A-Za-z0-9_./@=,-]+")
 _SAFE_TEXT = re.compile(r"[A-Za-z0-9_./+*@=,-]+")
 _ID_SEGMENT = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{16,}|[0-9]+")
@@ -297,7 +300,7 @@ def _rules_from(candidates, min_siblings: int, inventory) -> dict[str, set[str]]
     folders = defaultdict(list)
     for leaf, info in leaves.items():
         folder, _, name = leaf.rstrip("/").rpartition("/")
-        if leaf.startswith(ADMIN_PREFIXES) or not folder or not name:
+        if _is_admin(leaf) or not folder or not name:
             continue
         if len(folder.split("/")) >= len(info["root"].split("/")):  # at or below the mount root
             folders[folder].append(leaf)
@@ -323,8 +326,13 @@ def _rules_from(candidates, min_siblings: int, inventory) -> dict[str, set[str]]
             rules.setdefault(r["policy_path"], set()).add(r["capability"])
 
 
+def _is_admin(path: str) -> bool:
+    """sys/, auth/ or identity/ at any depth: a namespace (ns1/, ns1/ns2/) may prefix them."""
+    return any(part in ADMIN_SEGMENTS for part in path.split("/"))
+
+
 def _with_id_globs(path: str, root: str) -> str:
-    if path.startswith(ADMIN_PREFIXES):
+    if _is_admin(path):
         return path
     fixed = len(root.split("/")) + 1 if path.startswith(root + "/") else 2  # the root and the level below
     return "/".join("+" if i >= fixed and part and _ID_SEGMENT.fullmatch(part) else part

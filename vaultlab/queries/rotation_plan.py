@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime, time, timedelta, timezone
 
 from vaultlab.period import Period
 from vaultlab.views import query_text
 from vaultlab.warehouse import Warehouse
 
+CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")  # RFC 5545 CONTROL: every control but HTAB
 COLUMNS = ["owner", "secret_id", "store", "kind", "last_rotated_at", "rotation_days", "due_at", "days_overdue",
            "status", "urgency", "days_left"]
 
@@ -21,8 +23,12 @@ def rotation_plan(wh: Warehouse, *, as_of: date, horizon: int = 30) -> list[dict
     return [dict(zip(cols, r)) for r in rows]
 
 
-def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+def _ics_text(value) -> str:
+    """RFC 5545 TEXT: backslash, ';' and ',' escaped, every line break (CRLF, LF or a bare CR) as \\n,
+    other control characters (which TEXT may not hold) as a space."""
+    text = str(value).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    text = text.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+    return CONTROL.sub(" ", text)
 
 
 def _fold(line: str) -> str:
@@ -55,6 +61,6 @@ def to_ical(plan: list[dict], as_of: date) -> str:
                   _fold("DESCRIPTION:" + _ics_text(
                       f"{item['kind']} secret in {item['store']}, owner {item['owner']}: {what}; "
                       f"rotation interval {item['rotation_days']} days.")),
-                  f"CATEGORIES:{_ics_text(item['owner'])}", "END:VEVENT"]
+                  _fold("CATEGORIES:" + _ics_text(item["owner"])), "END:VEVENT"]
     lines.append("END:VCALENDAR")
     return "\r\n".join(lines) + "\r\n"

@@ -15,12 +15,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa
-import yaml
 
 from vaultlab.config import KINDS
 from vaultlab.errors import VaultlabError
+from vaultlab.safe_yaml import load_yaml_file
 from vaultlab.warehouse import Warehouse
 
+MAX_YAML_BYTES = 64 << 20  # YAML parses slowly and large: bigger inventories go in CSV or JSON
 COLUMNS = ["name", "store", "kind", "owner", "environment", "created_at", "last_rotated_at",
            "last_accessed_at", "rotation_days", "expires_at"]
 DATES = ["created_at", "last_rotated_at", "last_accessed_at", "expires_at"]
@@ -93,15 +94,22 @@ def canonical_secret_id(name: str, store: str, row: dict | None = None) -> str:
 
 
 def _read_rows(path: Path) -> list[dict]:
-    text = path.read_text(encoding="utf-8-sig")
     suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        data = load_yaml_file(path, "inventory", max_bytes=MAX_YAML_BYTES)
+        return _secrets_list(path, data)
+    text = path.read_text(encoding="utf-8-sig")
     try:
         if suffix == ".csv":
             return list(csv.DictReader(text.splitlines()))
-        data = yaml.safe_load(text) if suffix in (".yaml", ".yml") else json.loads(text)
-    except (ValueError, yaml.YAMLError) as err:
+        data = json.loads(text)
+    except ValueError as err:
         kind = suffix.lstrip(".") or "JSON"
         raise VaultlabError(f"{path} cannot be read as {kind}: {str(err).splitlines()[0]}") from None
+    return _secrets_list(path, data)
+
+
+def _secrets_list(path: Path, data) -> list[dict]:
     if isinstance(data, dict):  # {"secrets": [...]} is accepted too
         data = data.get("secrets")
     if not isinstance(data, list):
