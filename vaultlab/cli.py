@@ -55,6 +55,9 @@ def cmd_ingest(args) -> int:
     for path in raw:
         print(f"warning: {path} holds plain-text values where HMACs belong (audit device with "
               "log_raw=true); they were not stored", file=sys.stderr)
+    for path in (r.path for r in results if r.plain_accessors and not r.raw_values):
+        print(f"warning: {path} holds token accessors in clear (audit device with hmac_accessor=false)",
+              file=sys.stderr)
     return 0
 
 

@@ -27,6 +27,8 @@ from .warehouse import Warehouse
 
 SEGMENT_LINES = 500_000  # records parsed before a segment is paired and loaded
 SNIFF_BYTES = 1 << 20  # how much of a file format detection reads
+LEDGER_COLUMNS = ("file_id, path, sha256, bytes, format, lines_read, events_loaded, duplicates, quarantined, "
+                  "events_created, raw_values, log_raw, started_at, finished_at, plain_accessors")
 
 
 @dataclass
@@ -40,6 +42,7 @@ class FileResult:
     quarantined: int = 0
     events_created: int = 0
     raw_values: int = 0
+    plain_accessors: int = 0  # token accessors in clear (hmac_accessor=false)
     already_loaded_as: int | None = None
     skipped: str | None = None  # why a file was not read (empty, unknown format)
     seconds: float = 0.0
@@ -205,10 +208,10 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
             sha, size = _load(cur, path, fmt, file_id, size, max_line_bytes, progress, result)
             result.seconds = (datetime.now(timezone.utc) - started).total_seconds()
             cur.execute(
-                "insert into ingest_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                f"insert into ingest_files ({LEDGER_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
                 [file_id, result.path, sha, size, fmt, result.lines_read, result.events_loaded,
                  result.duplicates, result.quarantined, result.events_created, result.raw_values,
-                 result.raw_values > 0, started],
+                 result.raw_values > 0, started, result.plain_accessors],
             )
     except duckdb.Error as err:
         raise VaultlabError(f"loading {result.path} failed and was rolled back: {str(err).splitlines()[0]}") from None
@@ -283,7 +286,7 @@ def _load_segment(cur, file_id: int, result: FileResult) -> None:
         from stage
     """).fetchall()[0]
     cur.execute(SELECT_SKIPPED, {"ts_min": ts_min, "ts_max": ts_max})
-    fresh, raw_values = cur.execute(COUNT_FRESH, params).fetchall()[0]
+    fresh, raw_values, plain_accessors = cur.execute(COUNT_FRESH, params).fetchall()[0]
     pulled = cur.execute(PULL_LONE_HALVES, params).fetchall()[0][0]
     cur.execute(DELETE_LONE_HALVES, params)
     repeated = cur.execute(COUNT_REPEATED_KEYS, params).fetchall()[0][0]
@@ -294,3 +297,4 @@ def _load_segment(cur, file_id: int, result: FileResult) -> None:
     result.duplicates += staged - bad - fresh
     result.events_created += created - pulled
     result.raw_values += raw_values
+    result.plain_accessors += plain_accessors

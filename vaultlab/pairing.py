@@ -18,7 +18,8 @@ EVENT_COLUMNS = [
 # by default the response's value, else the request's (a Vault response record repeats
 # its request, so its data HMACs include the request's); these take the request's first,
 # and the rest are computed.
-REQUEST_FIRST = {"ts", "file_id", "line", "error", "request_keys"}
+REQUEST_FIRST = {"ts", "file_id", "line", "error", "request_keys",
+                 "user_agent"}  # the request's audited header; a response may carry only its HMAC
 COMPUTED = {
     "response_file_id": "s.file_id",
     "response_line": "s.line",
@@ -112,5 +113,6 @@ INSERT_EVENTS_NUMBERED = _insert_events(
     "select *, row_number() over (partition by pair_key, kind order by ts, file_id, line) as pair_no from keyed")
 
 COUNT_FRESH = f"""
-with {_FRESH} select count(*) filter (where part = 0), coalesce(sum(raw_values), 0) from fresh
+with {_FRESH} select count(*) filter (where part = 0), coalesce(sum(raw_values), 0),
+                    coalesce(sum(plain_accessors), 0) from fresh
 """

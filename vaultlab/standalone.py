@@ -201,6 +201,8 @@ def _account(cur, result, read: _Read, started: datetime, counts: tuple, max_lin
     result.duplicates = records - bad - fresh
     result.events_created = created
     result.seconds = (datetime.now(timezone.utc) - started).total_seconds()
-    cur.execute("insert into ingest_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+    from .ingestion import LEDGER_COLUMNS
+
+    cur.execute(f"insert into ingest_files ({LEDGER_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), 0)",
                 [result.file_id, result.path, read.sha256, read.size, result.format, result.lines_read,
                  result.events_loaded, result.duplicates, result.quarantined, result.events_created, 0, False, started])

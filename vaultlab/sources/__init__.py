@@ -23,8 +23,9 @@ RECORD_TYPES = {
     "request_keys": "varchar[]", "response_keys": "varchar[]", "data_hmacs": "varchar[]",
     "raw_values": "integer", "account": "varchar", "region": "varchar", "source_host": "varchar",
     "resource_alias": "varchar",
-    # bookkeeping
+    # bookkeeping (plain_accessors: token accessors in clear, an hmac_accessor=false device)
     "reason": "varchar", "excerpt": "varchar", "rec_hash": "uhugeint", "kind": "varchar", "part": "integer",
+    "plain_accessors": "integer",
 }
 
 
@@ -37,9 +38,20 @@ def complete(sql: str, provided: set[str]) -> str:
     unknown = provided - RECORD_TYPES.keys()
     if unknown:
         raise ValueError(f"not event_store columns: {sorted(unknown)}")
-    columns = [name if name in provided else f"{'0' if name == 'part' else 'null'}::{kind} as {name}"
+    columns = [_column(name, kind) if name in provided else f"{'0' if name == 'part' else 'null'}::{kind} as {name}"
                for name, kind in RECORD_TYPES.items()]
     return "select " + ", ".join(columns) + " from (\n" + sql + "\n)"
+
+
+# bookkeeping columns whose text is kept as it is
+_KEPT_AS_IS = {"reason", "excerpt", "kind"}
+
+
+def _column(name: str, kind: str) -> str:
+    """A provided column; an empty string of any source means nothing was said, so NULL."""
+    if kind == "varchar" and name not in _KEPT_AS_IS:
+        return f"nullif({name}, '') as {name}"
+    return name
 
 
 from . import azure, cloudtrail, gcp, vault  # noqa: E402  (they use the helpers above)

@@ -19,14 +19,15 @@ parsed as (
             "errorMessage": "VARCHAR", "recipientAccountId": "VARCHAR", "requestID": "VARCHAR",
             "userIdentity": {"type": "VARCHAR", "principalId": "VARCHAR", "arn": "VARCHAR",
                              "accountId": "VARCHAR", "accessKeyId": "VARCHAR", "userName": "VARCHAR",
-                             "invokedBy": "VARCHAR",
+                             "invokedBy": "VARCHAR", "identityProvider": "VARCHAR",
+                             "onBehalfOf": {"userId": "VARCHAR", "identityStoreArn": "VARCHAR"},
                              "sessionContext": {"sessionIssuer": {"type": "VARCHAR", "userName": "VARCHAR",
                                                                   "arn": "VARCHAR"}}},
             "requestParameters": {"secretId": "VARCHAR", "secretIdList": ["VARCHAR"], "name": "VARCHAR",
                                   "resourceArn": "VARCHAR", "secretString": "VARCHAR", "secretBinary": "VARCHAR",
                                   "encryptionContext": {"SecretARN": "VARCHAR"}},
             "responseElements": {"arn": "VARCHAR", "ConsoleLogin": "VARCHAR"},
-            "additionalEventData": {"SecretId": "VARCHAR"},
+            "additionalEventData": {"SecretId": "VARCHAR", "UserName": "VARCHAR"},
             "resources": [{"ARN": "VARCHAR", "type": "VARCHAR"}]}')) end as e
     from decoded
     where txt is null or starts_with(txt, '{') or trim(txt, chr(9) || chr(10) || chr(13) || ' ') <> ''
@@ -54,10 +55,25 @@ base as (
         e.awsRegion as region,
         split_part(e.eventSource, '.', 1) as service,
         coalesce(e.eventName, e.eventType) as event_name,
-        e.userIdentity as who,
-        split_part(e.userIdentity.arn, '/', -1) as arn_tail,
-        e.userIdentity.sessionContext.sessionIssuer.userName as issuer_name
+        e.userIdentity.type as who_type,
+        nullif(e.userIdentity.sessionContext.sessionIssuer.userName, '') as issuer_name,
+        -- identity fields with "" read as absent: AWS writes "arn": "" for Identity Center users
+        nullif(e.userIdentity.arn, '') as who_arn,
+        nullif(e.userIdentity.principalId, '') as who_principal,
+        nullif(e.userIdentity.accountId, '') as who_account,
+        nullif(e.userIdentity.userName, '') as who_user,
+        nullif(e.userIdentity.invokedBy, '') as who_invoked_by,
+        nullif(e.userIdentity.accessKeyId, '') as who_key,
+        -- an Identity Center user: its id in its identity store, and the name the event gives
+        case when nullif(e.userIdentity.onBehalfOf.userId, '') is not null
+             then coalesce(nullif(e.userIdentity.onBehalfOf.identityStoreArn, '') || '/user/', 'identitystore-user/')
+                  || e.userIdentity.onBehalfOf.userId end as who_store_user,
+        nullif(e.additionalEventData.UserName, '') as event_user_name
     from checked
+),
+identity as (
+    select *, nullif(split_part(who_arn, '/', -1), '') as arn_tail
+    from base
 ),
 secret_refs as (  -- every secret a record names: a list of one, several, or none
     select *,
@@ -71,7 +87,7 @@ secret_refs as (  -- every secret a record names: a list of one, several, or non
             when service = 'kms' then [e.requestParameters.encryptionContext.SecretARN]
             else [null]
         end as refs
-    from base
+    from identity
 ),
 per_secret as (
     select * exclude (refs),
@@ -146,32 +162,39 @@ select
          || case when parts > 1 then '#' || (part + 1) else '' end end as event_id,
     'cloudtrail' as source,
     try_cast(e.eventTime as timestamptz) as ts,
-    coalesce(who.arn, who.invokedBy,
-             case when who.type = 'AWSAccount' then 'arn:aws:iam::' || who.accountId || ':root' end,
-             who.principalId) as actor,
+    -- every documented userIdentity.type names someone: the last fallback says what is known
+    coalesce(who_arn, who_invoked_by, who_store_user,
+             case when who_type = 'AWSAccount' and who_account is not null
+                  then 'arn:aws:iam::' || who_account || ':root' end,
+             who_principal, who_user, who_key,
+             'unidentified ' || coalesce(who_type, 'caller') || coalesce(' in account ' || coalesce(who_account, account_id), ''))
+        as actor,
     case
-        when who.type = 'Root' then 'root'
-        when who.type = 'AssumedRole' then arn_tail  -- the session name
-        when who.type in ('IAMUser', 'FederatedUser', 'IdentityCenterUser') then coalesce(who.userName, arn_tail)
-        when who.invokedBy is not null then who.invokedBy
-        else coalesce(who.userName, arn_tail, who.principalId)
+        when who_type = 'Root' then 'root'
+        when who_type = 'AssumedRole' then coalesce(arn_tail, issuer_name)  -- the session name
+        when who_type = 'IdentityCenterUser' then coalesce(event_user_name, who_user, arn_tail, who_store_user)
+        when who_type in ('IAMUser', 'FederatedUser') then coalesce(who_user, arn_tail, who_principal)
+        when who_invoked_by is not null then who_invoked_by
+        else coalesce(who_user, arn_tail, who_principal, event_user_name)
     end as actor_name,
     case
-        when who.type = 'Root' then 'root'
-        when who.type in ('IAMUser', 'FederatedUser', 'IdentityCenterUser', 'SAMLUser', 'WebIdentityUser') then 'human'
-        when who.type = 'AssumedRole' and starts_with(issuer_name, 'AWSReservedSSO_') then 'human'
-        when who.type in ('AssumedRole', 'AWSService') or who.invokedBy is not null then 'service'
+        when who_type = 'Root' then 'root'
+        when who_type in ('IAMUser', 'FederatedUser', 'IdentityCenterUser', 'SAMLUser', 'WebIdentityUser',
+                          'Directory') then 'human'
+        when who_type = 'AssumedRole' and starts_with(issuer_name, 'AWSReservedSSO_') then 'human'
+        when who_type in ('AssumedRole', 'Role', 'AWSService') or who_invoked_by is not null then 'service'
         else 'unknown'
     end as actor_type,
     case
-        when who.type = 'AssumedRole' and starts_with(issuer_name, 'AWSReservedSSO_') then 'sso'
-        when who.type = 'AssumedRole' then 'sts'
-        when who.type in ('IAMUser', 'Root') then 'iam'
-        when who.type in ('FederatedUser', 'SAMLUser', 'WebIdentityUser') then 'federated'
-        when who.type = 'IdentityCenterUser' then 'sso'
-        when who.type = 'AWSService' or who.invokedBy is not null then 'aws-service'
+        when who_type = 'AssumedRole' and starts_with(issuer_name, 'AWSReservedSSO_') then 'sso'
+        when who_type in ('AssumedRole', 'Role') then 'sts'
+        when who_type in ('IAMUser', 'Root') then 'iam'
+        when who_type in ('FederatedUser', 'SAMLUser', 'WebIdentityUser') then 'federated'
+        when who_type = 'IdentityCenterUser' then 'sso'
+        when who_type = 'Directory' then 'directory'
+        when who_type = 'AWSService' or who_invoked_by is not null then 'aws-service'
     end as auth_method,
-    who.accessKeyId as token_id,
+    who_key as token_id,
     event_name as action,
     category,
     case when secret_name is not null then

@@ -144,9 +144,11 @@ tokens as (  -- token fields keep HMACs only: a log_raw device writes live token
              then e.request.client_token_accessor end as request_accessor,
         case when starts_with(e.request.client_token, 'hmac-sha256:') then e.request.client_token end as request_token,
         case when starts_with(e.response.auth.accessor, 'hmac-sha256:') then e.response.auth.accessor end as issued_accessor,
-        len(list_filter([e.auth.client_token, e.auth.accessor, e.request.client_token,
-                         e.request.client_token_accessor, e.response.auth.client_token, e.response.auth.accessor],
-                        lambda t: t <> '' and not starts_with(t, 'hmac-sha256:'))) as plain_tokens
+        -- plain tokens mean log_raw=true; plain accessors alone mean hmac_accessor=false
+        len(list_filter([e.auth.client_token, e.request.client_token, e.response.auth.client_token],
+                        lambda t: t <> '' and not starts_with(t, 'hmac-sha256:'))) as plain_tokens,
+        len(list_filter([e.auth.accessor, e.request.client_token_accessor, e.response.auth.accessor],
+                        lambda t: t <> '' and not starts_with(t, 'hmac-sha256:'))) as plain_accessors
     from leaves
 )
 select
@@ -194,8 +196,10 @@ select
     case when e.request.remote_address like '[%' then regexp_extract(e.request.remote_address, '^\[([^\]]*)\]', 1)
          when regexp_matches(e.request.remote_address, '^[0-9.]+:[0-9]+$') then split_part(e.request.remote_address, ':', 1)
          else nullif(e.request.remote_address, '') end as src_ip,
-    coalesce(json_extract_string(e.request.headers, '$."user-agent"[0]'),
-             json_extract_string(e.request.headers, '$."User-Agent"[0]')) as user_agent,
+    -- an audited header is HMAC'd unless the device lists it as plain: an HMAC is no user agent
+    nullif(list_filter([json_extract_string(e.request.headers, '$."user-agent"[0]'),
+                        json_extract_string(e.request.headers, '$."User-Agent"[0]')],
+                       lambda h: not starts_with(h, 'hmac-sha256:'))[1], '') as user_agent,
     case when err is null then 'ok' when err ilike '%permission denied%' then 'denied' else 'error' end as outcome,
     err as error,
     path,
@@ -214,5 +218,6 @@ select
                          then list_transform(json_keys(e.response.data, '$.data'), lambda k: 'data.' || k) end)
     end as response_keys,
     hmacs as data_hmacs,
-    plain_values + plain_tokens as raw_values
+    plain_values + plain_tokens as raw_values,
+    plain_accessors
 from tokens
