@@ -25,9 +25,10 @@ parsed as (
                                                                   "arn": "VARCHAR"}}},
             "requestParameters": {"secretId": "VARCHAR", "secretIdList": ["VARCHAR"], "name": "VARCHAR",
                                   "resourceArn": "VARCHAR", "secretString": "VARCHAR", "secretBinary": "VARCHAR",
-                                  "encryptionContext": {"SecretARN": "VARCHAR"}},
-            "responseElements": {"arn": "VARCHAR", "ConsoleLogin": "VARCHAR"},
+                                  "encryptionContext": {"SecretARN": "VARCHAR"}, "keyId": "VARCHAR"},
+            "responseElements": {"arn": "VARCHAR", "ConsoleLogin": "VARCHAR", "keyMetadata": {"arn": "VARCHAR"}},
             "additionalEventData": {"SecretId": "VARCHAR", "UserName": "VARCHAR"},
+            "serviceEventDetails": {"UserAuthentication": "VARCHAR"},
             "resources": [{"ARN": "VARCHAR", "type": "VARCHAR"}]}')) end as e
     from decoded
     where txt is null or starts_with(txt, '{') or trim(txt, chr(9) || chr(10) || chr(13) || ' ') <> ''
@@ -128,31 +129,97 @@ classified as (
                 -- UpdateSecret changes the value only when it carries one
                 when event_name = 'UpdateSecret' and (e.requestParameters.secretString is not null
                      or e.requestParameters.secretBinary is not null) then 'secret.write'
-                when event_name = 'DeleteSecret' then 'secret.delete'
+                -- EndSecretVersionDelete: a deprecated version removed when its deletion window ends
+                when event_name in ('DeleteSecret', 'EndSecretVersionDelete') then 'secret.delete'
                 when event_name in ('RotationSucceeded', 'RotationFailed') then 'secret.rotate'
                 when event_name in ('PutResourcePolicy', 'DeleteResourcePolicy') then 'policy.change'
                 -- RestoreSecret cancels a deletion: the value is the old one, so it is no rotation
                 when event_name in ('UpdateSecret', 'RotateSecret', 'CancelRotateSecret', 'RotationStarted', 'RestoreSecret',
                                     'RotationAbandoned', 'TagResource', 'UntagResource', 'UpdateSecretVersionStage',
                                     'ReplicateSecretToRegions', 'RemoveRegionsFromReplication',
-                                    'StopReplicationToReplica') then 'secret.config'
-                else 'other' end
+                                    'StopReplicationToReplica', 'StartSecretVersionDelete',
+                                    'CancelSecretVersionDelete', 'ReplicationStarted', 'ReplicationSucceeded',
+                                    'ReplicationFailed') then 'secret.config'
+                else 'other' end  -- GetRandomPassword names no secret
             -- KMS work done for Secrets Manager on a secret's behalf
             when service = 'kms' and secret_ref is not null then 'key.use'
-            when service = 'signin' and event_name = 'ConsoleLogin' then 'auth.login'
-            when service = 'cloudtrail' and event_name in ('StopLogging', 'DeleteTrail', 'UpdateTrail',
-                 'PutEventSelectors', 'PutInsightSelectors') then 'audit.change'
+            -- a KMS key is a secret of its own: the key ARN is the resource
+            when service = 'kms' then case
+                when event_name in ('Decrypt', 'Encrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyPair',
+                                    'GenerateDataKeyWithoutPlaintext', 'GenerateDataKeyPairWithoutPlaintext',
+                                    'GenerateMac', 'VerifyMac', 'Sign', 'Verify', 'DeriveSharedSecret')
+                    then 'key.use'
+                when event_name in ('DescribeKey', 'ListKeys', 'ListAliases', 'ListGrants', 'ListRetirableGrants',
+                                    'ListKeyPolicies', 'GetKeyPolicy', 'GetKeyRotationStatus', 'ListKeyRotations',
+                                    'ListResourceTags', 'GetPublicKey', 'DescribeCustomKeyStores') then 'secret.list'
+                when event_name in ('CreateKey', 'ImportKeyMaterial') then 'secret.write'
+                when event_name in ('RotateKey', 'RotateKeyOnDemand') then 'secret.rotate'
+                -- DeleteKey and DeleteExpiredKeyMaterial: KMS itself, when a deletion falls due
+                when event_name in ('ScheduleKeyDeletion', 'DeleteKey', 'DeleteImportedKeyMaterial',
+                                    'DeleteExpiredKeyMaterial') then 'secret.delete'
+                when event_name in ('PutKeyPolicy', 'CreateGrant', 'RetireGrant', 'RevokeGrant') then 'policy.change'
+                when event_name in ('DisableKey', 'EnableKey', 'CancelKeyDeletion', 'EnableKeyRotation',
+                                    'DisableKeyRotation', 'UpdateKeyDescription', 'TagResource', 'UntagResource',
+                                    'CreateAlias', 'UpdateAlias', 'DeleteAlias', 'UpdatePrimaryRegion', 'ReplicateKey',
+                                    'SynchronizeMultiRegionKey', 'GetParametersForImport', 'CreateCustomKeyStore',
+                                    'UpdateCustomKeyStore', 'DeleteCustomKeyStore', 'ConnectCustomKeyStore',
+                                    'DisconnectCustomKeyStore') then 'secret.config'
+                else 'other' end  -- GenerateRandom uses no key
+            -- sign-in: the console, and IAM Identity Center's user authentication
+            when service = 'signin' and event_name in ('ConsoleLogin', 'UserAuthentication') then 'auth.login'
+            when service = 'signin' and event_name = 'SwitchRole' then 'token.create'
+            -- the Identity Center portal hands out role credentials; its admin API grants access
+            when service in ('sso', 'portal') then case
+                when event_name = 'Authenticate' then 'auth.login'
+                when event_name in ('Federate', 'GetRoleCredentials', 'CreateToken') then 'token.create'
+                when event_name = 'Logout' then 'token.revoke'
+                when event_name in ('CreatePermissionSet', 'DeletePermissionSet', 'UpdatePermissionSet',
+                                    'AttachManagedPolicyToPermissionSet', 'DetachManagedPolicyFromPermissionSet',
+                                    'PutInlinePolicyToPermissionSet', 'DeleteInlinePolicyFromPermissionSet',
+                                    'CreateAccountAssignment', 'DeleteAccountAssignment', 'ProvisionPermissionSet')
+                    then 'policy.change'
+                else 'other' end
+            when service = 'sts' and event_name in ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity',
+                 'GetSessionToken', 'GetFederationToken', 'AssumeRoot') then 'token.create'
+            when service = 'iam' then case
+                when event_name = 'CreateAccessKey' then 'token.create'
+                when event_name = 'DeleteAccessKey' then 'token.revoke'
+                when event_name in ('UpdateAccessKey', 'CreateLoginProfile', 'UpdateLoginProfile', 'DeleteLoginProfile',
+                                    'ChangePassword', 'EnableMFADevice', 'DeactivateMFADevice') then 'token.other'
+                when regexp_matches(event_name, '^(Attach|Detach|Put|Delete)(User|Role|Group)Policy$')
+                     or event_name in ('CreatePolicy', 'CreatePolicyVersion', 'DeletePolicy', 'DeletePolicyVersion',
+                                       'SetDefaultPolicyVersion', 'UpdateAssumeRolePolicy', 'AddUserToGroup',
+                                       'RemoveUserFromGroup') then 'policy.change'
+                when event_name in ('CreateUser', 'DeleteUser', 'CreateRole', 'DeleteRole', 'CreateGroup', 'DeleteGroup')
+                    then 'sys.other'
+                else 'other' end
+            -- what is logged, and where: trails and event data stores
+            when service = 'cloudtrail' and event_name in ('StopLogging', 'DeleteTrail', 'UpdateTrail', 'CreateTrail',
+                 'StartLogging', 'PutEventSelectors', 'PutInsightSelectors', 'CreateEventDataStore',
+                 'UpdateEventDataStore', 'DeleteEventDataStore', 'StopEventDataStoreIngestion',
+                 'StartEventDataStoreIngestion') then 'audit.change'
             else 'other'
         end as category,
         case
             when e.errorCode similar to '(?i).*(AccessDenied|Unauthorized|Forbidden|NotAuthorized).*' then 'denied'
             when event_name = 'ConsoleLogin' and e.responseElements.ConsoleLogin = 'Failure'
                 then 'denied'
+            when event_name = 'UserAuthentication' and e.serviceEventDetails.UserAuthentication = 'Failure'
+                then 'denied'
             when e.errorCode is not null or event_name = 'RotationFailed' then 'error'
             else 'ok'
         end as outcome,
         -- an IPv4 or IPv6 address; CloudTrail writes a service's name there for calls it makes
-        regexp_matches(e.sourceIPAddress, '^[0-9.]+$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$') as is_address
+        regexp_matches(e.sourceIPAddress, '^[0-9.]+$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$') as is_address,
+        -- the key a KMS call is about, as an ARN (a bare key id or alias completed from the record)
+        case when service = 'kms' then coalesce(
+            list_filter(e.resources, lambda r: r.type = 'AWS::KMS::Key')[1].ARN,
+            e.responseElements.keyMetadata.arn,
+            case when e.requestParameters.keyId like 'arn:%' then e.requestParameters.keyId
+                 when nullif(e.requestParameters.keyId, '') is not null then 'arn:' || partition || ':kms:' || region
+                      || ':' || account_id || ':' || case when e.requestParameters.keyId like 'alias/%' then ''
+                                                           else 'key/' end || e.requestParameters.keyId end) end
+            as kms_key
     from keyed
 )
 select
@@ -198,8 +265,8 @@ select
     event_name as action,
     category,
     case when secret_name is not null then
-        'arn:' || partition || ':secretsmanager:' || secret_region || ':' || secret_account || ':secret:' || secret_name end
-        as resource,
+        'arn:' || partition || ':secretsmanager:' || secret_region || ':' || secret_account || ':secret:' || secret_name
+         when service = 'kms' then kms_key end as resource,
     e.eventSource as mount,
     case when is_address then e.sourceIPAddress end as src_ip,
     case when not is_address then e.sourceIPAddress end as source_host,

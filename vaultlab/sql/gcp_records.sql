@@ -89,13 +89,40 @@ classified as (
                 when short in ('UpdateSecret', 'EnableSecretVersion', 'DisableSecretVersion') then 'secret.config'
                 when short in ('DeleteSecret', 'DestroySecretVersion') then 'secret.delete'
                 when short = 'SetIamPolicy' then 'policy.change'
+                else 'other' end  -- TestIamPermissions, GetLocation, ListLocations: nothing about a secret
+            -- a KMS key is a secret of its own (its resource is the key, without the version)
+            when service = 'cloudkms.googleapis.com' then case
+                when short in ('Encrypt', 'Decrypt', 'AsymmetricSign', 'AsymmetricDecrypt', 'MacSign', 'MacVerify',
+                               'RawEncrypt', 'RawDecrypt') then 'key.use'
+                when short in ('GetKeyRing', 'GetCryptoKey', 'GetCryptoKeyVersion', 'ListKeyRings', 'ListCryptoKeys',
+                               'ListCryptoKeyVersions', 'GetPublicKey', 'GetImportJob', 'ListImportJobs',
+                               'GetIamPolicy') then 'secret.list'
+                when short in ('CreateKeyRing', 'CreateCryptoKey', 'ImportCryptoKeyVersion') then 'secret.write'
+                -- a new version, or a new primary version, of an existing key
+                when short in ('CreateCryptoKeyVersion', 'UpdateCryptoKeyPrimaryVersion') then 'secret.rotate'
+                when short = 'DestroyCryptoKeyVersion' then 'secret.delete'
+                when short in ('UpdateCryptoKey', 'UpdateCryptoKeyVersion', 'RestoreCryptoKeyVersion',
+                               'CreateImportJob') then 'secret.config'
+                when lower(short) = 'setiampolicy' then 'policy.change'
+                else 'other' end  -- GenerateRandomBytes uses no key
+            -- service account credentials: short-lived tokens, and keys
+            when service = 'iamcredentials.googleapis.com' then case
+                when short in ('GenerateAccessToken', 'GenerateIdToken', 'SignJwt') then 'token.create'
+                when short = 'SignBlob' then 'key.use'
                 else 'other' end
+            when service = 'iam.googleapis.com' and short in ('CreateServiceAccountKey', 'UploadServiceAccountKey')
+                then 'token.create'
+            when service = 'iam.googleapis.com' and short in ('DeleteServiceAccountKey', 'DisableServiceAccountKey')
+                then 'token.revoke'
+            when service = 'sts.googleapis.com' and short = 'ExchangeToken' then 'token.create'
+            when service = 'iam.googleapis.com' and short in ('CreateServiceAccount', 'DeleteServiceAccount',
+                 'DisableServiceAccount', 'EnableServiceAccount', 'UndeleteServiceAccount') then 'sys.other'
             -- a project/folder/organisation policy that changes which audit logs are written
             when lower(short) = 'setiampolicy' and audit_config_deltas > 0 then 'audit.change'
             when lower(short) = 'setiampolicy' then 'policy.change'
             -- log routing and retention: sinks, exclusions, buckets, settings, deleting a log
             when service = 'logging.googleapis.com' and regexp_matches(short, '^((Create|Update|Delete|Undelete)'
-                 || '(Sink|Exclusion|Bucket|View)|Update(Settings|CmekSettings)|DeleteLog)$')
+                 || '(Sink|Exclusion|Bucket|BucketAsync|View|Link)|Update(Settings|CmekSettings)|DeleteLog)$')
                 then 'audit.change'
             when service = 'login.googleapis.com' and short in ('loginSuccess', 'loginFailure') then 'auth.login'
             else 'other'
@@ -141,7 +168,9 @@ select
     -- the method's last name, with its collection when it has one (compute `subnetworks.patch`)
     case when regexp_matches(collection, '^[a-z][A-Za-z]*s$') then collection || '.' || short else short end as action,
     category,
-    coalesce(secret, nullif(p.resourceName, '')) as resource,
+    coalesce(secret, case when service = 'cloudkms.googleapis.com'
+                          then regexp_replace(p.resourceName, '/cryptoKeyVersions/[^/]+$', '') end,
+             nullif(p.resourceName, '')) as resource,
     service as mount,
     case when regexp_matches(caller_ip, '^[0-9.]+$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$') then caller_ip end as src_ip,
     -- "private", "gce-internal-ip" and the like: a caller with no public address
