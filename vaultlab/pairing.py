@@ -93,16 +93,33 @@ select count(*) from (select 1 from fresh group by coalesce(request_id, event_id
 """
 
 
+# event_id names one event: a source that reuses an id for other content (CloudTrail does;
+# Vault's request ids repeat across forwarded requests) keeps it for the first event loaded,
+# in file order, and gives each later one the id with a tilde and the first 10 hex digits of
+# its record's hash: the same input always gets the same ids.
+UNIQUE_EVENT_IDS = """
+select * exclude (clash) replace (
+    case when clash then event_id || '~' || left(lower(hex(coalesce(request_hash, response_hash))), 10)
+         else event_id end as event_id)
+from (select *, row_number() over (partition by event_id order by file_id, line) > 1
+                or event_id in (select event_id from event_store) as clash
+      from {events})
+"""
+
+
 def _insert_events(numbering: str) -> str:
     return f"""
 insert into event_store ({', '.join(EVENT_COLUMNS)})
 with {_FRESH},
 keyed as (select *, coalesce(request_id, event_id) as pair_key from fresh),
-numbered as ({numbering})
-select {', '.join(_merge(c) for c in EVENT_COLUMNS)}
-from (select * from numbered where kind = 'request') r
-full outer join (select * from numbered where kind = 'response') s
-  on r.pair_key = s.pair_key and r.pair_no = s.pair_no
+numbered as ({numbering}),
+merged as (
+    select {', '.join(_merge(c) for c in EVENT_COLUMNS)}
+    from (select * from numbered where kind = 'request') r
+    full outer join (select * from numbered where kind = 'response') s
+      on r.pair_key = s.pair_key and r.pair_no = s.pair_no
+)
+{UNIQUE_EVENT_IDS.format(events="merged")}
 """
 
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import reader
-from .pairing import EVENT_COLUMNS
+from .pairing import EVENT_COLUMNS, UNIQUE_EVENT_IDS
 from .progress import Progress
 from .sources import FORMATS
 
@@ -52,10 +52,11 @@ where s.reason is null and ({_POSITION.replace('file_id', 's.file_id').replace('
 
 _COMPUTED = {"request_hash": "rec_hash", "response_hash": "null", "has_request": "true", "has_response": "false",
              "response_file_id": "null", "response_line": "null"}
-INSERT_EVENTS = (f"insert into event_store ({', '.join(EVENT_COLUMNS)}) select "
-                 + ", ".join(f"{_COMPUTED.get(c, c)}" for c in EVENT_COLUMNS)
-                 + " from stage s where reason is null and not exists "
-                   "(select 1 from skipped k where k.file_id = s.file_id and k.line = s.line)")
+INSERT_EVENTS = (f"insert into event_store ({', '.join(EVENT_COLUMNS)}) "
+                 + UNIQUE_EVENT_IDS.format(events="(select " + ", ".join(
+                     f"{_COMPUTED.get(c, c)} as {c}" for c in EVENT_COLUMNS)
+                     + " from stage s where reason is null and not exists "
+                       "(select 1 from skipped k where k.file_id = s.file_id and k.line = s.line))"))
 
 COUNT_PER_FILE = """
 select s.file_id,
