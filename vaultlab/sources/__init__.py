@@ -8,6 +8,7 @@ part`. A record that names several secrets (CloudTrail's BatchGetSecretValue) gi
 per secret, numbered by `part` from 0; every other record gives one row with part 0.
 """
 
+import re
 from importlib.resources import files
 
 # event_store columns a record carries, with their types: a format that has no value for
@@ -29,8 +30,41 @@ RECORD_TYPES = {
 }
 
 
+# Times in records, read the same on every machine (never in the local time zone):
+#   vl_timestamp(text)    a time without an offset is UTC; an impossible offset gives NULL
+#   vl_bad_offset(text)   the text ends in an offset no place has (+24:00, +99:99)
+#   vl_implausible(ts)    before 1990, or more than a day after the ingest (now(): the
+#                         transaction's start); such a record is quarantined, so that no
+#                         stored time can break a view (year 294247, infinity)
+# They are expanded in the text of a format's SQL.
+_OFFSETLESS = r"'^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?$'"
+_OFFSET = r"'\d[+-]\d\d(:?\d\d)?$'"
+_POSSIBLE_OFFSET = r"'\d[+-](0\d|1[0-4])(:?[0-5]\d)?$'"
+_MACROS = {
+    "vl_bad_offset": (f"(not regexp_matches({{0}}, {_OFFSETLESS}) and regexp_matches({{0}}, {_OFFSET})"
+                      f" and not regexp_matches({{0}}, {_POSSIBLE_OFFSET}))"),
+    "vl_timestamp": (f"(case when regexp_matches({{0}}, {_OFFSETLESS}) then timezone('UTC', try_cast({{0}} as timestamp))"
+                     " when vl_bad_offset({0}) then null else try_cast({0} as timestamptz) end)"),
+    "vl_implausible": ("({0} < timestamptz '1990-01-01 00:00:00+00' or {0} > now() + interval 1 day"
+                       " or not isfinite({0}))"),
+}
+_MACRO_NAME = re.compile(r"\b(" + "|".join(_MACROS) + r")\(")
+
+
+def _expand(sql: str) -> str:
+    """Expand the calls above, innermost (last) first; an argument runs to its matching parenthesis."""
+    while calls := list(_MACRO_NAME.finditer(sql)):
+        call = calls[-1]
+        depth, end = 1, call.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            end += 1
+        sql = sql[:call.start()] + _MACROS[call[1]].replace("{0}", sql[call.end():end - 1]) + sql[end:]
+    return sql
+
+
 def sql_file(name: str) -> str:
-    return (files("vaultlab") / "sql" / name).read_text()
+    return _expand((files("vaultlab") / "sql" / name).read_text())
 
 
 def complete(sql: str, provided: set[str]) -> str:

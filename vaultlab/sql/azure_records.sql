@@ -30,7 +30,10 @@ checked as (
             when json_type(txt) <> 'OBJECT' then 'not a JSON object'
             when e is null then 'not valid JSON (truncated or malformed)'
             when e.time is null then 'no "time" field'
-            when try_cast(e.time as timestamptz) is null then 'no valid "time" field'
+            when vl_bad_offset(e.time) then 'impossible UTC offset in "time": ' || left(e.time, 40)
+            when vl_timestamp(e.time) is null then 'no valid "time" field'
+            when vl_implausible(vl_timestamp(e.time)) then '"time" ' || left(e.time, 40)
+                 || ' is before 1990 or more than a day after the ingest'
         end as reason
     from parsed
 ),
@@ -120,7 +123,7 @@ select
     -- AuditEvent records carry no unique id: the record's own canonical JSON stands for one
     case when reason is null then md5(json(txt)) end as event_id,
     'azure' as source,
-    try_cast(e.time as timestamptz) as ts,
+    vl_timestamp(e.time) as ts,
     coalesce(upn, case when actor_type = 'human' then unique_name end, oid, appid) as actor,
     coalesce(display_name, upn, unique_name, appid, oid) as actor_name,
     actor_type,

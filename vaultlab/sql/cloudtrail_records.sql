@@ -43,7 +43,10 @@ checked as (
                      else 'not valid JSON (truncated or malformed)' end
             when e.eventTime is null then
                 case when json_type(txt) <> 'OBJECT' then 'not a JSON object' else 'no "eventTime" field' end
-            when try_cast(e.eventTime as timestamptz) is null then 'no valid "eventTime" field'
+            when vl_bad_offset(e.eventTime) then 'impossible UTC offset in "eventTime": ' || left(e.eventTime, 40)
+            when vl_timestamp(e.eventTime) is null then 'no valid "eventTime" field'
+            when vl_implausible(vl_timestamp(e.eventTime)) then '"eventTime" ' || left(e.eventTime, 40)
+                 || ' is before 1990 or more than a day after the ingest'
         end as reason
     from parsed
 ),
@@ -228,7 +231,7 @@ select
     case when reason is null then coalesce(e.eventID, md5(json(txt)))
          || case when parts > 1 then '#' || (part + 1) else '' end end as event_id,
     'cloudtrail' as source,
-    try_cast(e.eventTime as timestamptz) as ts,
+    vl_timestamp(e.eventTime) as ts,
     -- every documented userIdentity.type names someone: the last fallback says what is known
     coalesce(who_arn, who_invoked_by, who_store_user,
              case when who_type = 'AWSAccount' and who_account is not null

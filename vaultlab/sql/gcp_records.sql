@@ -37,8 +37,8 @@ checked as (
 judged as (
     select *,
         -- `timestamp`, else the request's own time (an entry trimmed by hand may lack the first)
-        coalesce(try_cast(e.timestamp as timestamptz),
-                 try_cast(p.requestMetadata.requestAttributes.time as timestamptz)) as ts,
+        coalesce(vl_timestamp(e.timestamp), vl_timestamp(p.requestMetadata.requestAttributes.time)) as ts,
+        coalesce(e.timestamp, p.requestMetadata.requestAttributes.time) as ts_text,
         case
             when txt is null then 'invalid UTF-8'
             when octet_length(raw) > $max_line_bytes then 'record longer than the limit of ' || $max_line_bytes || ' bytes'
@@ -52,7 +52,10 @@ judged as (
 ),
 base as (
     select line, raw, txt, e, p, ts,
-        coalesce(bad, case when ts is null then 'no valid "timestamp" field' end) as reason,
+        coalesce(bad, case when vl_bad_offset(ts_text) then 'impossible UTC offset in "timestamp": ' || left(ts_text, 40)
+                           when ts is null then 'no valid "timestamp" field'
+                           when vl_implausible(ts) then '"timestamp" ' || left(ts_text, 40)
+                                || ' is before 1990 or more than a day after the ingest' end) as reason,
         url_decode(e.logName) as log_name,
         p.serviceName as service,
         p.methodName as method,

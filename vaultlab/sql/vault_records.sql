@@ -40,7 +40,10 @@ checked as (
                 case when json_type(txt) <> 'OBJECT' then 'not a JSON object' else 'no "type" field' end
             when e.type not in ('request', 'response', 'kmip-request', 'kmip-response')
                 then 'unknown record type "' || left(e.type, 40) || '"'
-            when try_cast(e.time as timestamptz) is null then 'no valid "time" field'
+            when vl_bad_offset(e.time) then 'impossible UTC offset in "time": ' || left(e.time, 40)
+            when vl_timestamp(e.time) is null then 'no valid "time" field'
+            when vl_implausible(vl_timestamp(e.time)) then '"time" ' || left(e.time, 40)
+                 || ' is before 1990 or more than a day after the ingest'
         end as reason
     from parsed
 ),
@@ -156,7 +159,7 @@ select
     line, reason, excerpt, case when reason is null then md5_number(json(txt)) end as rec_hash, kind,
     case when reason is null then coalesce(request_id, md5(json(txt))) end as event_id,
     'vault' as source,
-    try_cast(e.time as timestamptz) as ts,
+    vl_timestamp(e.time) as ts,
     coalesce(entity, display_name, nullif(login_name, ''),
              auth_accessor, request_accessor, auth_token, request_token) as actor,
     coalesce(role_display_name, display_name, nullif(login_name, '')) as actor_name,
