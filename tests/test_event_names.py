@@ -85,7 +85,9 @@ def _records(path):
         return []
     try:
         doc = json.loads(text)
-        found = doc.get("Records") or doc.get("records") or doc.get("entries") or [doc] if isinstance(doc, dict) else doc
+        if isinstance(doc, dict):
+            doc = doc.get("Records") or doc.get("records") or doc.get("entries") or [doc]
+        found = doc
     except ValueError:
         found = []
         for line in text.splitlines():

@@ -25,7 +25,8 @@ parsed as (
                                                                   "arn": "VARCHAR"}}},
             "requestParameters": {"secretId": "VARCHAR", "secretIdList": ["VARCHAR"], "name": "VARCHAR",
                                   "resourceArn": "VARCHAR", "secretString": "VARCHAR", "secretBinary": "VARCHAR",
-                                  "encryptionContext": {"SecretARN": "VARCHAR"}, "keyId": "VARCHAR"},
+                                  "encryptionContext": {"SecretARN": "VARCHAR"}, "keyId": "VARCHAR",
+                                  "aliasName": "VARCHAR"},
             "responseElements": {"arn": "VARCHAR", "ConsoleLogin": "VARCHAR", "keyMetadata": {"arn": "VARCHAR"}},
             "additionalEventData": {"SecretId": "VARCHAR", "UserName": "VARCHAR"},
             "serviceEventDetails": {"UserAuthentication": "VARCHAR"},
@@ -218,12 +219,11 @@ classified as (
         case when service = 'kms' then coalesce(
             list_filter(e.resources, lambda r: r.type = 'AWS::KMS::Key')[1].ARN,
             e.responseElements.keyMetadata.arn,
-            case when e.requestParameters.keyId like 'arn:%' then e.requestParameters.keyId
-                 when nullif(e.requestParameters.keyId, '') is not null then 'arn:' || partition || ':kms:' || region
-                      || ':' || account_id || ':' || case when e.requestParameters.keyId like 'alias/%' then ''
-                                                           else 'key/' end || e.requestParameters.keyId end) end
-            as kms_key
-    from keyed
+            case when key_ref like 'arn:%' then key_ref
+                 when key_ref is not null then 'arn:' || partition || ':kms:' || region || ':' || account_id || ':'
+                      || case when key_ref like 'alias/%' then '' else 'key/' end || key_ref end) end as kms_key
+    from (select *, coalesce(nullif(e.requestParameters.keyId, ''), nullif(e.requestParameters.aliasName, '')) as key_ref
+          from keyed)
 )
 select
     line, reason, excerpt, case when reason is null then md5_number(json(txt)) end as rec_hash,
