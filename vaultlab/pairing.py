@@ -52,7 +52,9 @@ fresh as (
 """
 
 # Lines of this segment already in the warehouse (from an earlier file, or earlier in this
-# one), or repeating an earlier line of the segment. $ts_min/$ts_max bound the search.
+# one), or repeating an earlier line of the segment. $ts_min/$ts_max bound the search, and
+# events sharing a request id with the segment are always searched: an event's time is its
+# request's, and its response may come any time later (a late file, a skewed clock).
 SELECT_SKIPPED = """
 create or replace temp table skipped as
 with repeated as (
@@ -60,10 +62,11 @@ with repeated as (
     group by rec_hash having count(*) > 1
 ),
 known as (
-    select h from (select request_hash as h, ts from event_store
-                   union all select response_hash, ts from event_store)
-    where h is not null and ts between $ts_min::timestamptz - interval 1 day
-                                   and $ts_max::timestamptz + interval 1 day
+    select h from (select request_hash as h, ts, request_id from event_store
+                   union all select response_hash, ts, request_id from event_store)
+    where h is not null and (ts between $ts_min::timestamptz - interval 1 day
+                                    and $ts_max::timestamptz + interval 1 day
+                             or request_id in (select request_id from stage where request_id is not null))
 )
 select line from stage s
 where reason is null

@@ -118,10 +118,12 @@ select
     line, reason,
     case when reason is not null  -- bytes that are not UTF-8 come escaped
          then left(rtrim(coalesce(txt, regexp_replace(raw::varchar, '(\\x0[AD])+$', '')), chr(9) || chr(10) || chr(13) || ' '), 1024) end as excerpt,
-    case when reason is null then md5_number(json(txt)) end as rec_hash,
+    case when reason is null then vl_record_hash((e.time, e.resourceId, e.operationName, e.category, e.resultType, e.resultSignature,
+        e.resultDescription, e.callerIpAddress, e.location, e.properties, list_sort(json_keys(e.identity.claim)))) end as rec_hash,
     'request' as kind, 0 as part,
     -- AuditEvent records carry no unique id: the record's own canonical JSON stands for one
-    case when reason is null then md5(json(txt)) end as event_id,
+    case when reason is null then lower(hex(vl_record_hash((e.time, e.resourceId, e.operationName, e.category, e.resultType, e.resultSignature,
+        e.resultDescription, e.callerIpAddress, e.location, e.properties, list_sort(json_keys(e.identity.claim)))))) end as event_id,
     'azure' as source,
     vl_timestamp(e.time) as ts,
     coalesce(upn, case when actor_type = 'human' then unique_name end, oid, appid) as actor,

@@ -151,9 +151,11 @@ select
     case when reason is not null then left(regexp_replace(
         rtrim(coalesce(txt, regexp_replace(raw::varchar, '(\\x0[AD])+$', '')), chr(9) || chr(10) || chr(13) || ' '),  -- bytes that are not UTF-8, escaped
         '"payload"\s*:.*$', '"payload":<cut>', 's'), 1024) end as excerpt,
-    case when reason is null then md5_number(json(txt)) end as rec_hash,
+    case when reason is null then vl_record_hash((e, p.serviceName, p.methodName, p.resourceName, p.resourceLocation, p.status,
+        p.authenticationInfo, p.requestMetadata, list_sort(json_keys(request)), list_sort(json_keys(response)))) end as rec_hash,
     'request' as kind, 0 as part,
-    case when reason is null then coalesce(nullif(e.insertId, ''), md5(json(txt))) end as event_id,
+    case when reason is null then coalesce(nullif(e.insertId, ''), lower(hex(vl_record_hash((e, p.serviceName, p.methodName, p.resourceName, p.resourceLocation, p.status,
+        p.authenticationInfo, p.requestMetadata, list_sort(json_keys(request)), list_sort(json_keys(response))))))) end as event_id,
     'gcp' as source,
     ts,
     coalesce(email, subject) as actor,

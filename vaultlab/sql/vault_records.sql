@@ -155,9 +155,17 @@ tokens as (  -- token fields keep HMACs only: a log_raw device writes live token
     from leaves
 )
 select
-    -- the record's identity: its canonical (minified) JSON, the same however it was laid out
-    line, reason, excerpt, case when reason is null then md5_number(json(txt)) end as rec_hash, kind,
-    case when reason is null then coalesce(request_id, md5(json(txt))) end as event_id,
+    -- the record's identity, the same however it was laid out (key order, blanks, escapes)
+    line, reason, excerpt, case when reason is null then vl_record_hash((e.time, e.type, e.error, e.request.id, e.request.operation, e.request.path,
+        e.request.mount_point, e.request.client_token, e.request.client_token_accessor, e.request.remote_address,
+        e.request.namespace, e.auth.client_token, e.auth.accessor, e.auth.display_name, e.auth.entity_id,
+        e.auth.policies, e.response.mount_point, e.response.auth.client_token, e.response.auth.accessor,
+        list_sort(hmacs), list_sort(json_keys(e.request.data)), list_sort(json_keys(e.response.data)))) end as rec_hash, kind,
+    case when reason is null then coalesce(request_id, lower(hex(vl_record_hash((e.time, e.type, e.error, e.request.id, e.request.operation, e.request.path,
+        e.request.mount_point, e.request.client_token, e.request.client_token_accessor, e.request.remote_address,
+        e.request.namespace, e.auth.client_token, e.auth.accessor, e.auth.display_name, e.auth.entity_id,
+        e.auth.policies, e.response.mount_point, e.response.auth.client_token, e.response.auth.accessor,
+        list_sort(hmacs), list_sort(json_keys(e.request.data)), list_sort(json_keys(e.response.data))))))) end as event_id,
     'vault' as source,
     vl_timestamp(e.time) as ts,
     coalesce(entity, display_name, nullif(login_name, ''),
