@@ -279,7 +279,7 @@ def _stage_batch(cur, batch, stage_sql: str, params: dict, *, first: bool) -> No
 def _load_segment(cur, file_id: int, result: FileResult) -> None:
     """Quarantine the segment's bad records, skip duplicates, pair the rest into events."""
     params = {"file_id": file_id}
-    cur.execute("insert into quarantine select file_id, line, reason, excerpt from stage where reason is not null")
+    reader.quarantine_staged(cur)
     staged, bad, ts_min, ts_max = cur.execute("""
         select count(*) filter (where part = 0), count(reason) filter (where part = 0),
                min(ts) filter (where reason is null), max(ts) filter (where reason is null)

@@ -179,7 +179,7 @@ class _Stager:
 
 def _load_stage(cur) -> dict[int, tuple]:
     """Quarantine, skip duplicates, insert events; (records, bad, fresh, created) per file_id."""
-    cur.execute("insert into quarantine select file_id, line, reason, excerpt from stage where reason is not null")
+    reader.quarantine_staged(cur)
     ts_min, ts_max = cur.execute("select min(ts), max(ts) from stage where reason is null").fetchall()[0]
     cur.execute(SELECT_SKIPPED, {"ts_min": ts_min, "ts_max": ts_max})
     counts = {row[0]: row[1:] for row in cur.execute(COUNT_PER_FILE).fetchall()}

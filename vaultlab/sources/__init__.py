@@ -25,7 +25,7 @@ RECORD_TYPES = {
     "raw_values": "integer", "account": "varchar", "region": "varchar", "source_host": "varchar",
     "resource_alias": "varchar",
     # bookkeeping (plain_accessors: token accessors in clear, an hmac_accessor=false device)
-    "reason": "varchar", "excerpt": "varchar", "rec_hash": "uhugeint", "kind": "varchar", "part": "integer",
+    "reason": "varchar", "excerpt": "blob", "rec_hash": "uhugeint", "kind": "varchar", "part": "integer",
     "plain_accessors": "integer",
 }
 

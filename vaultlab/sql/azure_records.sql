@@ -116,8 +116,8 @@ classified as (
 )
 select
     line, reason,
-    case when reason is not null  -- bytes that are not UTF-8 come escaped
-         then left(rtrim(coalesce(txt, regexp_replace(raw::varchar, '(\\x0[AD])+$', '')), chr(9) || chr(10) || chr(13) || ' '), 1024) end as excerpt,
+    -- a bad record's first bytes: reader.redact_excerpt keeps its shape and field names, no value
+    case when reason is not null then raw[1:4096] end as excerpt,
     case when reason is null then vl_record_hash((e.time, e.resourceId, e.operationName, e.category, e.resultType, e.resultSignature,
         e.resultDescription, e.callerIpAddress, e.location, e.properties, list_sort(json_keys(e.identity.claim)))) end as rec_hash,
     'request' as kind, 0 as part,

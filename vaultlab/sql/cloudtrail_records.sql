@@ -52,10 +52,9 @@ checked as (
     from parsed
 ),
 base as (
-    select line, txt, reason, e,
-        -- a bad record's first KB (bytes that are not UTF-8 escaped), without its trailing blanks
-        case when reason is not null then left(rtrim(coalesce(txt, regexp_replace(raw::varchar, '(\\x0[AD])+$', '')),
-                                                      chr(9) || chr(10) || chr(13) || ' '), 1024) end as excerpt,
+    select line, raw, txt, reason, e,
+        -- a bad record's first bytes: reader.redact_excerpt keeps its shape and field names, no value
+        case when reason is not null then raw[1:4096] end as excerpt,
         coalesce(e.recipientAccountId, e.userIdentity.accountId) as account_id,
         e.awsRegion as region,
         split_part(e.eventSource, '.', 1) as service,

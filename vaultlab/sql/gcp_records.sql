@@ -146,11 +146,8 @@ classified as (
 )
 select
     line, reason,
-    -- a bad record's first KB, cut at a Secret Manager "payload" (the field that holds a value;
-    -- audit logs leave it out, but a record that cannot be parsed cannot be checked field by field)
-    case when reason is not null then left(regexp_replace(
-        rtrim(coalesce(txt, regexp_replace(raw::varchar, '(\\x0[AD])+$', '')), chr(9) || chr(10) || chr(13) || ' '),  -- bytes that are not UTF-8, escaped
-        '"payload"\s*:.*$', '"payload":<cut>', 's'), 1024) end as excerpt,
+    -- a bad record's first bytes: reader.redact_excerpt keeps its shape and field names, no value
+    case when reason is not null then raw[1:4096] end as excerpt,
     case when reason is null then vl_record_hash((e, p.serviceName, p.methodName, p.resourceName, p.resourceLocation, p.status,
         p.authenticationInfo, p.requestMetadata, list_sort(json_keys(request)), list_sort(json_keys(response)))) end as rec_hash,
     'request' as kind, 0 as part,

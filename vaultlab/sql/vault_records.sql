@@ -49,13 +49,8 @@ checked as (
 ),
 base as (
     select line, raw, txt, reason,
-        -- a bad line's first KB, cut at its first "data" key and with token fields blanked: a
-        -- log_raw device writes secret values and live tokens there, and a line that cannot be
-        -- parsed cannot be redacted field by field (reader.redact_excerpt does the same)
-        case when reason is not null then left(regexp_replace(regexp_replace(
-                 rtrim(coalesce(txt, raw::varchar), chr(10) || chr(13)), '"data"\s*:.*$', '"data":<cut>', 's'),
-                 '"(client_token|accessor|client_token_accessor|token|wrapped_accessor)"\s*:\s*"[^"]*"',
-                 '"\1":"<cut>"', 'g'), 1024) end as excerpt,
+        -- a bad line's first bytes: reader.redact_excerpt keeps its shape and field names, no value
+        case when reason is not null then raw[1:4096] end as excerpt,
         e,
         case when e.type like '%request' then 'request' else 'response' end as kind,
         nullif(e.request.id, '') as request_id,
