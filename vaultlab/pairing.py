@@ -102,7 +102,7 @@ select count(*) from (select 1 from fresh group by coalesce(request_id, event_id
 # its record's hash: the same input always gets the same ids.
 UNIQUE_EVENT_IDS = """
 select * exclude (clash) replace (
-    case when clash then event_id || '~' || left(lower(hex(coalesce(request_hash, response_hash))), 10)
+    case when clash then event_id || '~' || left(lpad(lower(hex(coalesce(request_hash, response_hash))), 32, '0'), 10)
          else event_id end as event_id)
 from (select *, row_number() over (partition by event_id order by file_id, line) > 1
                 or event_id in (select event_id from event_store) as clash

@@ -36,10 +36,11 @@ RECORD_TYPES = {
 #   vl_implausible(ts)    before 1990, or more than a day after the ingest (now(): the
 #                         transaction's start); such a record is quarantined, so that no
 #                         stored time can break a view (year 294247, infinity)
-#   vl_record_hash(fields)  a record's identity for duplicate detection: the fields that tell
-#                         its source's records apart, as parsed (so whitespace, escaping and
-#                         key order do not matter; a list of HMACs comes sorted), and the length
-#                         of its minified JSON, which no layout changes either
+#   vl_record_hash(fields)  a record's identity for duplicate detection, the same whatever its
+#                         layout (whitespace, escaping, key order: a log re-shipped through
+#                         `jq -cS .`): the fields that tell its source's records apart, as parsed,
+#                         and the sum of the hashes of every key and value of its minified JSON
+#                         (the same multiset in any key order; minifying settles escapes)
 # They are expanded in the text of a format's SQL.
 _OFFSETLESS = r"'^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?$'"
 _OFFSET = r"'\d[+-]\d\d(:?\d\d)?$'"
@@ -49,7 +50,8 @@ _MACROS = {
                       f" and not regexp_matches({{0}}, {_POSSIBLE_OFFSET}))"),
     "vl_timestamp": (f"(case when regexp_matches({{0}}, {_OFFSETLESS}) then timezone('UTC', try_cast({{0}} as timestamp))"
                      " when vl_bad_offset({0}) then null else try_cast({0} as timestamptz) end)"),
-    "vl_record_hash": "md5_number(({0})::varchar || '/' || length(json(txt)))",
+    "vl_record_hash": ("md5_number(({0})::varchar || '/' || list_sum(list_transform(string_split("
+                       "translate(json(txt), '{}[]:,', '\"\"\"\"\"\"'), '\"'), lambda t: hash(t)::hugeint)))"),
     "vl_implausible": ("({0} < timestamptz '1990-01-01 00:00:00+00' or {0} > now() + interval 1 day"
                        " or not isfinite({0}))"),
 }
