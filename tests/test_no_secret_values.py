@@ -37,7 +37,7 @@ def test_log_raw_is_flagged_and_values_are_not_stored(tmp_path):
         assert event["response_keys"] == ["data", "metadata", "data.password", "data.port", "data.api"]
         assert event["data_hmacs"] == ["hmac-sha256:" + "c" * 64]
         [q] = rows(wh, "select * from quarantine")
-        assert q["line"] == 3 and '"data":<cut>' in q["excerpt"] and SECRET not in q["excerpt"]
+        assert q["line"] == 3 and '"data":' in q["excerpt"] and SECRET not in q["excerpt"]
         wh.query("checkpoint")
     for f in tmp_path.glob("w.duckdb*"):
         assert SECRET.encode() not in f.read_bytes(), f"{f.name} holds the secret value"

@@ -23,7 +23,7 @@ GCP_EXPECTED = {
     "security_analytics_fixtures/google.cloud.bigquery.v2.JobService.InsertJob-dataRead.json": {("other", "ok"): 1},
     "security_analytics_fixtures/google.cloud.iap.v1.IdentityAwareProxyAdminService.SetIamPolicy.json":
         {("policy.change", "ok"): 1},
-    "security_analytics_fixtures/google.iam.admin.v1.CreateServiceAccountRequest.json": {("other", "ok"): 1},
+    "security_analytics_fixtures/google.iam.admin.v1.CreateServiceAccountRequest.json": {("sys.other", "ok"): 1},
     "security_analytics_fixtures/google.iam.admin.v1.SetIamPolicy-keyAdmin.json": {("policy.change", "ok"): 1},
     "security_analytics_fixtures/google.iam.admin.v1.SetIamPolicy-tokenCreator.json": {("policy.change", "ok"): 1},
     "security_analytics_fixtures/google.login.LoginService.loginFailure.json": {("auth.login", "denied"): 1},

@@ -10,8 +10,11 @@ from conftest import rows
 from vaultlab import ingest
 
 EXPECTED = {  # file: (records read, quarantined, {(category, outcome): events})
-    "_extracted_test_events.jsonl": (11, 5, {("other", "error"): 1, ("other", "ok"): 4, ("secret.read", "denied"): 1}),
-    "aws.credential-access.ec2-get-password-data.json": (34, 0, {("other", "denied"): 32, ("other", "ok"): 2}),
+    "_extracted_test_events.jsonl": (11, 5, {
+        ("key.use", "ok"): 1, ("secret.config", "error"): 1, ("secret.config", "ok"): 1,
+        ("secret.delete", "ok"): 2, ("secret.read", "denied"): 1}),
+    "aws.credential-access.ec2-get-password-data.json": (34, 0, {
+        ("other", "denied"): 30, ("token.create", "denied"): 2, ("token.create", "ok"): 2}),
     "aws.credential-access.ec2-steal-instance-credentials.json": (45, 0, {("other", "ok"): 45}),
     "aws.credential-access.secretsmanager-batch-retrieve-secrets.json": (5, 0, {("secret.read", "ok"): 5}),
     "aws.credential-access.secretsmanager-retrieve-secrets.json": (21, 0, {("secret.list", "ok"): 1,
@@ -21,10 +24,11 @@ EXPECTED = {  # file: (records read, quarantined, {(category, outcome): events})
     "aws.defense-evasion.cloudtrail-event-selectors.json": (1, 0, {("audit.change", "ok"): 1}),
     "aws.defense-evasion.cloudtrail-stop.json": (1, 0, {("audit.change", "ok"): 1}),
     "aws.defense-evasion.dns-delete-logs.json": (1, 0, {("other", "ok"): 1}),
-    "aws.defense-evasion.organizations-leave.json": (3, 0, {("other", "denied"): 1, ("other", "ok"): 2}),
+    "aws.defense-evasion.organizations-leave.json": (3, 0, {("other", "denied"): 1, ("token.create", "ok"): 2}),
     "aws.defense-evasion.vpc-remove-flow-logs.json": (1, 0, {("other", "ok"): 1}),
-    "aws.discovery.ec2-download-user-data.json": (19, 0, {("other", "denied"): 17, ("other", "ok"): 2}),
-    "aws.execution.ec2-launch-unusual-instances.json": (3, 0, {("other", "denied"): 1, ("other", "ok"): 2}),
+    "aws.discovery.ec2-download-user-data.json": (19, 0, {
+        ("other", "denied"): 15, ("token.create", "denied"): 2, ("token.create", "ok"): 2}),
+    "aws.execution.ec2-launch-unusual-instances.json": (3, 0, {("other", "denied"): 1, ("token.create", "ok"): 2}),
     "aws.execution.ec2-user-data.json": (35, 0, {("other", "ok"): 35}),
     "aws.execution.ssm-send-command.json": (56, 0, {("other", "ok"): 56}),
     "aws.execution.ssm-start-session.json": (29, 0, {("other", "ok"): 29}),
@@ -36,25 +40,30 @@ EXPECTED = {  # file: (records read, quarantined, {(category, outcome): events})
     "aws.initial-access.console-login-without-mfa.json": (1, 0, {("auth.login", "ok"): 1}),
     "aws.lateral-movement.ec2-instance-connect.json": (3, 0, {("other", "ok"): 3}),
     "aws.lateral-movement.ec2-serial-console-send-ssh-public-key.json": (4, 0, {("other", "ok"): 4}),
-    "aws.persistence.iam-backdoor-role.json": (1, 0, {("other", "ok"): 1}),
-    "aws.persistence.iam-backdoor-user.json": (1, 0, {("other", "ok"): 1}),
-    "aws.persistence.iam-create-admin-user.json": (3, 0, {("other", "ok"): 3}),
-    "aws.persistence.iam-create-backdoor-role.json": (2, 0, {("other", "ok"): 2}),
-    "aws.persistence.iam-create-user-login-profile.json": (3, 0, {("other", "error"): 1, ("other", "ok"): 2}),
+    "aws.persistence.iam-backdoor-role.json": (1, 0, {("policy.change", "ok"): 1}),
+    "aws.persistence.iam-backdoor-user.json": (1, 0, {("token.create", "ok"): 1}),
+    "aws.persistence.iam-create-admin-user.json": (3, 0, {
+        ("policy.change", "ok"): 1, ("sys.other", "ok"): 1, ("token.create", "ok"): 1}),
+    "aws.persistence.iam-create-backdoor-role.json": (2, 0, {("policy.change", "ok"): 1, ("sys.other", "ok"): 1}),
+    "aws.persistence.iam-create-user-login-profile.json": (3, 0, {
+        ("other", "ok"): 1, ("token.other", "error"): 1, ("token.other", "ok"): 1}),
     "aws.persistence.lambda-backdoor-function.json": (1, 0, {("other", "ok"): 1}),
     "aws.persistence.lambda-layer-extension.json": (1, 0, {("other", "ok"): 1}),
     "aws.persistence.lambda-overwrite-code.json": (1, 0, {("other", "ok"): 1}),
     "aws.persistence.rolesanywhere-create-trust-anchor.json": (2, 0, {("other", "ok"): 2}),
-    "aws.persistence.sts-federation-token.json": (2, 0, {("other", "ok"): 2}),
-    "aws.privilege-escalation.iam-update-user-login-profile.json": (1, 0, {("other", "ok"): 1}),
+    "aws.persistence.sts-federation-token.json": (2, 0, {("other", "ok"): 1, ("token.create", "ok"): 1}),
+    "aws.privilege-escalation.iam-update-user-login-profile.json": (1, 0, {("token.other", "ok"): 1}),
     "cloudtrail_user_guide_records_example_1.json": (1, 0, {("other", "ok"): 1}),
     "cloudtrail_user_guide_records_example_2.json": (1, 0, {("other", "ok"): 1}),
     "cloudtrail_user_guide_records_example_3.json": (1, 0, {("other", "ok"): 1}),
-    "cloudtrail_user_guide_records_example_4.json": (1, 0, {("other", "ok"): 1}),
-    "cloudtrail_user_guide_records_example_5.json": (1, 0, {("other", "ok"): 1}),
+    "cloudtrail_user_guide_records_example_4.json": (1, 0, {("sys.other", "ok"): 1}),
+    "cloudtrail_user_guide_records_example_5.json": (1, 0, {("policy.change", "ok"): 1}),
     "cloudtrail_user_guide_records_example_6.json": (1, 0, {("audit.change", "error"): 1}),
     "cloudtrail_user_guide_records_example_7.json": (2, 0, {("other", "ok"): 2}),  # two Insight records
-    "kms_cloudtrail_examples.jsonl": (69, 0, {("other", "error"): 2, ("other", "ok"): 67}),
+    "kms_cloudtrail_examples.jsonl": (69, 0, {("key.use", "error"): 2, ("key.use", "ok"): 21, ("other", "ok"): 4,
+                                       ("policy.change", "ok"): 5, ("secret.config", "ok"): 20,
+                                       ("secret.delete", "ok"): 7, ("secret.list", "ok"): 5,
+                                       ("secret.rotate", "ok"): 1, ("secret.write", "ok"): 4}),
     "secretsmanager_cloudtrail_examples.jsonl": (11, 0, {("key.use", "ok"): 4, ("secret.delete", "ok"): 3,
                                                          ("secret.read", "ok"): 1, ("secret.rotate", "error"): 1,
                                                          ("secret.write", "ok"): 2}),
@@ -111,7 +120,8 @@ def test_quirks(warehouse, realdata):
     [anika] = rows(warehouse, "select * from events where actor_name = 'Anika'")
     assert (anika["category"], anika["resource"], anika["src_ip"]) == ("secret.read", None, "172.01.01.001")
     # a KMS Decrypt that Secrets Manager made on a secret's behalf names the secret
-    decrypts = rows(warehouse, "select * from events where category = 'key.use' and action = 'Decrypt'")
+    decrypts = rows(warehouse, "select * from events e join ingest_files f using (file_id) where category = 'key.use' "
+                               "and action = 'Decrypt' and f.path like '%secretsmanager_cloudtrail_examples%'")
     assert {e["resource"] for e in decrypts} == {
         "arn:aws:secretsmanager:us-east-2:111122223333:secret:test-secret",
         "arn:aws:secretsmanager:us-west-2:111122223333:secret:test-secret"}

@@ -256,4 +256,13 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    6,
+    """
+    -- token accessors written in clear while tokens and data are HMAC'd: a Vault audit device
+    -- with hmac_accessor=false (its own finding, not log_raw)
+    alter table ingest_files add column plain_accessors bigint default 0;
+    """,
+))
+
 LATEST = MIGRATIONS[-1][0]

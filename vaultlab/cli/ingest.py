@@ -31,6 +31,9 @@ def report_results(results: list[FileResult]) -> None:
         if r.raw_values:
             print(f"warning: {r.path} holds plain-text values where HMACs belong (audit device with "
                   "log_raw=true); they were not stored", file=sys.stderr)
+        elif r.plain_accessors:
+            print(f"warning: {r.path} holds token accessors in clear (audit device with hmac_accessor=false)",
+                  file=sys.stderr)
 
 
 def cmd_ingest(args) -> int:

@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vaultlab.ingest import reader
-from vaultlab.ingest.pairing import EVENT_COLUMNS
+from vaultlab.ingest.ledger import INSERT_LEDGER_ROW
+from vaultlab.ingest.pairing import EVENT_COLUMNS, UNIQUE_EVENT_IDS
 from vaultlab.ingest.progress import Progress
 from vaultlab.ingest.sources import SOURCES
 
@@ -52,10 +53,11 @@ where s.reason is null and ({_POSITION.replace('file_id', 's.file_id').replace('
 
 _COMPUTED = {"request_hash": "rec_hash", "response_hash": "null", "has_request": "true", "has_response": "false",
              "response_file_id": "null", "response_line": "null"}
-INSERT_GROUP_EVENTS = (f"insert into event_store ({', '.join(EVENT_COLUMNS)}) select "
-                 + ", ".join(f"{_COMPUTED.get(c, c)}" for c in EVENT_COLUMNS)
-                 + " from stage s where reason is null and not exists "
-                   "(select 1 from skipped k where k.file_id = s.file_id and k.line = s.line)")
+INSERT_GROUP_EVENTS = (f"insert into event_store ({', '.join(EVENT_COLUMNS)}) "
+                 + UNIQUE_EVENT_IDS.format(events="(select " + ", ".join(
+                     f"{_COMPUTED.get(c, c)} as {c}" for c in EVENT_COLUMNS)
+                     + " from stage s where reason is null and not exists "
+                       "(select 1 from skipped k where k.file_id = s.file_id and k.line = s.line))"))
 
 COUNT_PER_FILE = """
 select s.file_id,
@@ -177,7 +179,7 @@ class _Stager:
 
 def _load_stage(cur) -> dict[int, tuple]:
     """Quarantine, skip duplicates, insert events; (records, bad, fresh, created) per file_id."""
-    cur.execute("insert into quarantine select file_id, line, reason, excerpt from stage where reason is not null")
+    reader.quarantine_staged(cur)
     ts_min, ts_max = cur.execute("select min(ts), max(ts) from stage where reason is null").fetchall()[0]
     cur.execute(SELECT_SKIPPED_IN_GROUP, {"ts_min": ts_min, "ts_max": ts_max})
     counts = {row[0]: row[1:] for row in cur.execute(COUNT_PER_FILE).fetchall()}
@@ -200,6 +202,7 @@ def _account(cur, result, read: _Read, started: datetime, counts: tuple, max_lin
     result.duplicates = records - bad - fresh
     result.events_created = created
     result.seconds = (datetime.now(timezone.utc) - started).total_seconds()
-    cur.execute("insert into ingest_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+    cur.execute(INSERT_LEDGER_ROW,
                 [result.file_id, result.path, read.sha256, read.size, result.format, result.lines_read,
-                 result.events_loaded, result.duplicates, result.quarantined, result.events_created, 0, False, started])
+                 result.events_loaded, result.duplicates, result.quarantined, result.events_created, 0, False, started,
+                 0])

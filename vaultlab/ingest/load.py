@@ -19,6 +19,7 @@ import duckdb
 
 from vaultlab.errors import VaultlabError
 from vaultlab.ingest import grouped, reader, s3
+from vaultlab.ingest.ledger import INSERT_LEDGER_ROW
 from vaultlab.ingest.pairing import (
     COUNT_FRESH,
     COUNT_REPEATED_KEYS,
@@ -47,6 +48,7 @@ class FileResult:
     quarantined: int = 0
     events_created: int = 0
     raw_values: int = 0
+    plain_accessors: int = 0  # token accessors in clear (hmac_accessor=false)
     already_loaded_as: int | None = None
     skipped: str | None = None  # why a file was not read (empty, unknown format)
     seconds: float = 0.0
@@ -214,10 +216,10 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
             sha, size = _load(cur, path, fmt, file_id, size, max_line_bytes, progress, result)
             result.seconds = (datetime.now(timezone.utc) - started).total_seconds()
             cur.execute(
-                "insert into ingest_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                INSERT_LEDGER_ROW,
                 [file_id, result.path, sha, size, fmt, result.lines_read, result.events_loaded,
                  result.duplicates, result.quarantined, result.events_created, result.raw_values,
-                 result.raw_values > 0, started],
+                 result.raw_values > 0, started, result.plain_accessors],
             )
     except duckdb.Error as err:
         raise VaultlabError(f"loading {result.path} failed and was rolled back: {str(err).splitlines()[0]}") from None
@@ -276,14 +278,14 @@ def _stage_batch(cur, batch, stage_sql: str, params: dict, *, first: bool) -> No
 def _load_segment(cur, file_id: int, result: FileResult) -> None:
     """Quarantine the segment's bad records, skip duplicates, pair the rest into events."""
     params = {"file_id": file_id}
-    cur.execute("insert into quarantine select file_id, line, reason, excerpt from stage where reason is not null")
+    reader.quarantine_staged(cur)
     staged, bad, ts_min, ts_max = cur.execute("""
         select count(*) filter (where part = 0), count(reason) filter (where part = 0),
                min(ts) filter (where reason is null), max(ts) filter (where reason is null)
         from stage
     """).fetchall()[0]
     cur.execute(SELECT_SKIPPED, {"ts_min": ts_min, "ts_max": ts_max})
-    fresh, raw_values = cur.execute(COUNT_FRESH, params).fetchall()[0]
+    fresh, raw_values, plain_accessors = cur.execute(COUNT_FRESH, params).fetchall()[0]
     pulled = cur.execute(PULL_LONE_HALVES, params).fetchall()[0][0]
     cur.execute(DELETE_LONE_HALVES, params)
     repeated = cur.execute(COUNT_REPEATED_KEYS, params).fetchall()[0][0]
@@ -294,3 +296,4 @@ def _load_segment(cur, file_id: int, result: FileResult) -> None:
     result.duplicates += staged - bad - fresh
     result.events_created += created - pulled
     result.raw_values += raw_values
+    result.plain_accessors += plain_accessors

@@ -18,7 +18,8 @@ EVENT_COLUMNS = [
 # by default the response's value, else the request's (a Vault response record repeats
 # its request, so its data HMACs include the request's); these take the request's first,
 # and the rest are computed.
-REQUEST_FIRST = {"ts", "file_id", "line", "error", "request_keys"}
+REQUEST_FIRST = {"ts", "file_id", "line", "error", "request_keys",
+                 "user_agent"}  # the request's audited header; a response may carry only its HMAC
 COMPUTED = {
     "response_file_id": "s.file_id",
     "response_line": "s.line",
@@ -51,7 +52,9 @@ fresh as (
 """
 
 # Lines of this segment already in the warehouse (from an earlier file, or earlier in this
-# one), or repeating an earlier line of the segment. $ts_min/$ts_max bound the search.
+# one), or repeating an earlier line of the segment. $ts_min/$ts_max bound the search, and
+# events sharing a request id with the segment are always searched: an event's time is its
+# request's, and its response may come any time later (a late file, a skewed clock).
 SELECT_SKIPPED = """
 create or replace temp table skipped as
 with repeated as (
@@ -59,10 +62,11 @@ with repeated as (
     group by rec_hash having count(*) > 1
 ),
 known as (
-    select h from (select request_hash as h, ts from event_store
-                   union all select response_hash, ts from event_store)
-    where h is not null and ts between $ts_min::timestamptz - interval 1 day
-                                   and $ts_max::timestamptz + interval 1 day
+    select h from (select request_hash as h, ts, request_id from event_store
+                   union all select response_hash, ts, request_id from event_store)
+    where h is not null and (ts between $ts_min::timestamptz - interval 1 day
+                                    and $ts_max::timestamptz + interval 1 day
+                             or request_id in (select request_id from stage where request_id is not null))
 )
 select line from stage s
 where reason is null
@@ -92,16 +96,33 @@ select count(*) from (select 1 from fresh group by coalesce(request_id, event_id
 """
 
 
+# event_id names one event: a source that reuses an id for other content (CloudTrail does;
+# Vault's request ids repeat across forwarded requests) keeps it for the first event loaded,
+# in file order, and gives each later one the id with a tilde and the first 10 hex digits of
+# its record's hash: the same input always gets the same ids.
+UNIQUE_EVENT_IDS = """
+select * exclude (clash) replace (
+    case when clash then event_id || '~' || left(lpad(lower(hex(coalesce(request_hash, response_hash))), 32, '0'), 10)
+         else event_id end as event_id)
+from (select *, row_number() over (partition by event_id order by file_id, line) > 1
+                or event_id in (select event_id from event_store) as clash
+      from {events})
+"""
+
+
 def _insert_events(numbering: str) -> str:
     return f"""
 insert into event_store ({', '.join(EVENT_COLUMNS)})
 with {_FRESH},
 keyed as (select *, coalesce(request_id, event_id) as pair_key from fresh),
-numbered as ({numbering})
-select {', '.join(_merge(c) for c in EVENT_COLUMNS)}
-from (select * from numbered where kind = 'request') r
-full outer join (select * from numbered where kind = 'response') s
-  on r.pair_key = s.pair_key and r.pair_no = s.pair_no
+numbered as ({numbering}),
+merged as (
+    select {', '.join(_merge(c) for c in EVENT_COLUMNS)}
+    from (select * from numbered where kind = 'request') r
+    full outer join (select * from numbered where kind = 'response') s
+      on r.pair_key = s.pair_key and r.pair_no = s.pair_no
+)
+{UNIQUE_EVENT_IDS.format(events="merged")}
 """
 
 
@@ -112,5 +133,6 @@ INSERT_EVENTS_NUMBERED = _insert_events(
     "select *, row_number() over (partition by pair_key, kind order by ts, file_id, line) as pair_no from keyed")
 
 COUNT_FRESH = f"""
-with {_FRESH} select count(*) filter (where part = 0), coalesce(sum(raw_values), 0) from fresh
+with {_FRESH} select count(*) filter (where part = 0), coalesce(sum(raw_values), 0),
+                    coalesce(sum(plain_accessors), 0) from fresh
 """

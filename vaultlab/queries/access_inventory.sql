@@ -1,8 +1,9 @@
 -- access_inventory: one row per actor x secret that any secret operation touched in the period.
 -- Inputs: events. Parameters: the period (vl_period_start/vl_period_end).
 -- Answers: who read, wrote, listed or was denied which secret, when first and last, from where.
+-- An event whose source named no one is listed under '(unidentified)', never dropped.
 select
-    actor,
+    coalesce(actor, '(unidentified)') as actor,
     max(actor_name) as actor_name,
     max(actor_type) as actor_type,
     resource,
@@ -16,5 +17,4 @@ select
 from events
 where ts >= vl_period_start() and ts < vl_period_end()
   and category like 'secret.%'
-  and actor is not null
-group by actor, resource
+group by all

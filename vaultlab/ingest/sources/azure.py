@@ -2,13 +2,12 @@
 
 import re
 
-from vaultlab.ingest.sources.records import complete
-from vaultlab.sqlfiles import sql_text
+from vaultlab.ingest.sources.records import complete, records_sql
 
 NAME = "azure"
 DESCRIPTION = "Azure Key Vault AuditEvent logs (storage blobs or JSON lines)"
 
-RECORDS_SQL = complete(sql_text("vaultlab.ingest.sources", "azure_records"), {
+RECORDS_SQL = complete(records_sql("azure_records"), {
     "line", "reason", "excerpt", "rec_hash", "kind", "part", "event_id", "source", "ts", "actor",
     "actor_name", "actor_type", "auth_method", "action", "category", "resource", "mount", "src_ip",
     "source_host", "user_agent", "outcome", "error", "path", "account", "region"})

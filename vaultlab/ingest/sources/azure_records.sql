@@ -30,7 +30,10 @@ checked as (
             when json_type(txt) <> 'OBJECT' then 'not a JSON object'
             when e is null then 'not valid JSON (truncated or malformed)'
             when e.time is null then 'no "time" field'
-            when try_cast(e.time as timestamptz) is null then 'no valid "time" field'
+            when vl_bad_offset(e.time) then 'impossible UTC offset in "time": ' || left(e.time, 40)
+            when vl_timestamp(e.time) is null then 'no valid "time" field'
+            when vl_implausible(vl_timestamp(e.time)) then '"time" ' || left(e.time, 40)
+                 || ' is before 1990 or more than a day after the ingest'
         end as reason
     from parsed
 ),
@@ -113,14 +116,16 @@ classified as (
 )
 select
     line, reason,
-    case when reason is not null  -- bytes that are not UTF-8 come escaped
-         then left(rtrim(coalesce(txt, regexp_replace(raw::varchar, '(\\x0[AD])+$', '')), chr(9) || chr(10) || chr(13) || ' '), 1024) end as excerpt,
-    case when reason is null then md5_number(json(txt)) end as rec_hash,
+    -- a bad record's first bytes: reader.redact_excerpt keeps its shape and field names, no value
+    case when reason is not null then raw[1:4096] end as excerpt,
+    case when reason is null then vl_record_hash((e.time, e.resourceId, e.operationName, e.category, e.resultType, e.resultSignature,
+        e.resultDescription, e.callerIpAddress, e.location, e.properties, list_sort(json_keys(e.identity.claim)))) end as rec_hash,
     'request' as kind, 0 as part,
     -- AuditEvent records carry no unique id: the record's own canonical JSON stands for one
-    case when reason is null then md5(json(txt)) end as event_id,
+    case when reason is null then lpad(lower(hex(vl_record_hash((e.time, e.resourceId, e.operationName, e.category, e.resultType, e.resultSignature,
+        e.resultDescription, e.callerIpAddress, e.location, e.properties, list_sort(json_keys(e.identity.claim)))))), 32, '0') end as event_id,
     'azure' as source,
-    try_cast(e.time as timestamptz) as ts,
+    vl_timestamp(e.time) as ts,
     coalesce(upn, case when actor_type = 'human' then unique_name end, oid, appid) as actor,
     coalesce(display_name, upn, unique_name, appid, oid) as actor_name,
     actor_type,

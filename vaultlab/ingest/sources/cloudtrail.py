@@ -2,13 +2,12 @@
 
 import re
 
-from vaultlab.ingest.sources.records import complete
-from vaultlab.sqlfiles import sql_text
+from vaultlab.ingest.sources.records import complete, records_sql
 
 NAME = "cloudtrail"
 DESCRIPTION = "AWS CloudTrail (delivery files, JSON arrays or lines)"
 
-RECORDS_SQL = complete(sql_text("vaultlab.ingest.sources", "cloudtrail_records"), {
+RECORDS_SQL = complete(records_sql("cloudtrail_records"), {
     "line", "reason", "excerpt", "rec_hash", "kind", "part", "event_id", "source", "ts", "actor",
     "actor_name", "actor_type", "auth_method", "token_id", "action", "category", "resource", "mount",
     "src_ip", "source_host", "user_agent", "outcome", "error", "path", "account", "region",

@@ -37,8 +37,8 @@ checked as (
 judged as (
     select *,
         -- `timestamp`, else the request's own time (an entry trimmed by hand may lack the first)
-        coalesce(try_cast(e.timestamp as timestamptz),
-                 try_cast(p.requestMetadata.requestAttributes.time as timestamptz)) as ts,
+        coalesce(vl_timestamp(e.timestamp), vl_timestamp(p.requestMetadata.requestAttributes.time)) as ts,
+        coalesce(e.timestamp, p.requestMetadata.requestAttributes.time) as ts_text,
         case
             when txt is null then 'invalid UTF-8'
             when octet_length(raw) > $max_line_bytes then 'record longer than the limit of ' || $max_line_bytes || ' bytes'
@@ -52,7 +52,10 @@ judged as (
 ),
 base as (
     select line, raw, txt, e, p, ts,
-        coalesce(bad, case when ts is null then 'no valid "timestamp" field' end) as reason,
+        coalesce(bad, case when vl_bad_offset(ts_text) then 'impossible UTC offset in "timestamp": ' || left(ts_text, 40)
+                           when ts is null then 'no valid "timestamp" field'
+                           when vl_implausible(ts) then '"timestamp" ' || left(ts_text, 40)
+                                || ' is before 1990 or more than a day after the ingest' end) as reason,
         url_decode(e.logName) as log_name,
         p.serviceName as service,
         p.methodName as method,
@@ -89,13 +92,40 @@ classified as (
                 when short in ('UpdateSecret', 'EnableSecretVersion', 'DisableSecretVersion') then 'secret.config'
                 when short in ('DeleteSecret', 'DestroySecretVersion') then 'secret.delete'
                 when short = 'SetIamPolicy' then 'policy.change'
+                else 'other' end  -- TestIamPermissions, GetLocation, ListLocations: nothing about a secret
+            -- a KMS key is a secret of its own (its resource is the key, without the version)
+            when service = 'cloudkms.googleapis.com' then case
+                when short in ('Encrypt', 'Decrypt', 'AsymmetricSign', 'AsymmetricDecrypt', 'MacSign', 'MacVerify',
+                               'RawEncrypt', 'RawDecrypt') then 'key.use'
+                when short in ('GetKeyRing', 'GetCryptoKey', 'GetCryptoKeyVersion', 'ListKeyRings', 'ListCryptoKeys',
+                               'ListCryptoKeyVersions', 'GetPublicKey', 'GetImportJob', 'ListImportJobs',
+                               'GetIamPolicy') then 'secret.list'
+                when short in ('CreateKeyRing', 'CreateCryptoKey', 'ImportCryptoKeyVersion') then 'secret.write'
+                -- a new version, or a new primary version, of an existing key
+                when short in ('CreateCryptoKeyVersion', 'UpdateCryptoKeyPrimaryVersion') then 'secret.rotate'
+                when short = 'DestroyCryptoKeyVersion' then 'secret.delete'
+                when short in ('UpdateCryptoKey', 'UpdateCryptoKeyVersion', 'RestoreCryptoKeyVersion',
+                               'CreateImportJob') then 'secret.config'
+                when lower(short) = 'setiampolicy' then 'policy.change'
+                else 'other' end  -- GenerateRandomBytes uses no key
+            -- service account credentials: short-lived tokens, and keys
+            when service = 'iamcredentials.googleapis.com' then case
+                when short in ('GenerateAccessToken', 'GenerateIdToken', 'SignJwt') then 'token.create'
+                when short = 'SignBlob' then 'key.use'
                 else 'other' end
+            when service = 'iam.googleapis.com' and short in ('CreateServiceAccountKey', 'UploadServiceAccountKey')
+                then 'token.create'
+            when service = 'iam.googleapis.com' and short in ('DeleteServiceAccountKey', 'DisableServiceAccountKey')
+                then 'token.revoke'
+            when service = 'sts.googleapis.com' and short = 'ExchangeToken' then 'token.create'
+            when service = 'iam.googleapis.com' and short in ('CreateServiceAccount', 'DeleteServiceAccount',
+                 'DisableServiceAccount', 'EnableServiceAccount', 'UndeleteServiceAccount') then 'sys.other'
             -- a project/folder/organisation policy that changes which audit logs are written
             when lower(short) = 'setiampolicy' and audit_config_deltas > 0 then 'audit.change'
             when lower(short) = 'setiampolicy' then 'policy.change'
             -- log routing and retention: sinks, exclusions, buckets, settings, deleting a log
             when service = 'logging.googleapis.com' and regexp_matches(short, '^((Create|Update|Delete|Undelete)'
-                 || '(Sink|Exclusion|Bucket|View)|Update(Settings|CmekSettings)|DeleteLog)$')
+                 || '(Sink|Exclusion|Bucket|BucketAsync|View|Link)|Update(Settings|CmekSettings)|DeleteLog)$')
                 then 'audit.change'
             when service = 'login.googleapis.com' and short in ('loginSuccess', 'loginFailure') then 'auth.login'
             else 'other'
@@ -116,14 +146,13 @@ classified as (
 )
 select
     line, reason,
-    -- a bad record's first KB, cut at a Secret Manager "payload" (the field that holds a value;
-    -- audit logs leave it out, but a record that cannot be parsed cannot be checked field by field)
-    case when reason is not null then left(regexp_replace(
-        rtrim(coalesce(txt, regexp_replace(raw::varchar, '(\\x0[AD])+$', '')), chr(9) || chr(10) || chr(13) || ' '),  -- bytes that are not UTF-8, escaped
-        '"payload"\s*:.*$', '"payload":<cut>', 's'), 1024) end as excerpt,
-    case when reason is null then md5_number(json(txt)) end as rec_hash,
+    -- a bad record's first bytes: reader.redact_excerpt keeps its shape and field names, no value
+    case when reason is not null then raw[1:4096] end as excerpt,
+    case when reason is null then vl_record_hash((e, p.serviceName, p.methodName, p.resourceName, p.resourceLocation, p.status,
+        p.authenticationInfo, p.requestMetadata, list_sort(json_keys(request)), list_sort(json_keys(response)))) end as rec_hash,
     'request' as kind, 0 as part,
-    case when reason is null then coalesce(nullif(e.insertId, ''), md5(json(txt))) end as event_id,
+    case when reason is null then coalesce(nullif(e.insertId, ''), lpad(lower(hex(vl_record_hash((e, p.serviceName, p.methodName, p.resourceName, p.resourceLocation, p.status,
+        p.authenticationInfo, p.requestMetadata, list_sort(json_keys(request)), list_sort(json_keys(response)))))), 32, '0')) end as event_id,
     'gcp' as source,
     ts,
     coalesce(email, subject) as actor,
@@ -141,7 +170,9 @@ select
     -- the method's last name, with its collection when it has one (compute `subnetworks.patch`)
     case when regexp_matches(collection, '^[a-z][A-Za-z]*s$') then collection || '.' || short else short end as action,
     category,
-    coalesce(secret, nullif(p.resourceName, '')) as resource,
+    coalesce(secret, case when service = 'cloudkms.googleapis.com'
+                          then regexp_replace(p.resourceName, '/cryptoKeyVersions/[^/]+$', '') end,
+             nullif(p.resourceName, '')) as resource,
     service as mount,
     case when regexp_matches(caller_ip, '^[0-9.]+$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$') then caller_ip end as src_ip,
     -- "private", "gce-internal-ip" and the like: a caller with no public address

@@ -1,4 +1,9 @@
-"""The columns every source's record SQL returns, and the wrapper that completes a source's query."""
+"""The columns every source's record SQL returns, the calls expanded in its text, and the
+wrapper that completes a source's query."""
+
+import re
+
+from vaultlab.sqlfiles import sql_text
 
 # event_store columns a record carries, with their types: a format that has no value for
 # one gets a typed NULL from `complete`
@@ -13,10 +18,56 @@ RECORD_TYPES = {
     "request_keys": "varchar[]", "response_keys": "varchar[]", "data_hmacs": "varchar[]",
     "raw_values": "integer", "account": "varchar", "region": "varchar", "source_host": "varchar",
     "resource_alias": "varchar",
-    # bookkeeping
-    "reason": "varchar", "excerpt": "varchar", "rec_hash": "uhugeint", "kind": "varchar", "part": "integer",
+    # bookkeeping (plain_accessors: token accessors in clear, an hmac_accessor=false device)
+    "reason": "varchar", "excerpt": "blob", "rec_hash": "uhugeint", "kind": "varchar", "part": "integer",
+    "plain_accessors": "integer",
 }
 
+
+# Times in records, read the same on every machine (never in the local time zone):
+#   vl_timestamp(text)    a time without an offset is UTC; an impossible offset gives NULL
+#   vl_bad_offset(text)   the text ends in an offset no place has (+24:00, +99:99)
+#   vl_implausible(ts)    before 1990, or more than a day after the ingest (now(): the
+#                         transaction's start); such a record is quarantined, so that no
+#                         stored time can break a view (year 294247, infinity)
+#   vl_record_hash(fields)  a record's identity for duplicate detection, the same whatever its
+#                         layout (whitespace, escaping, key order: a log re-shipped through
+#                         `jq -cS .`): the fields that tell its source's records apart, as parsed,
+#                         and the sum of the hashes of every key and value of its minified JSON
+#                         (the same multiset in any key order; minifying settles escapes)
+# They are expanded in the text of a format's SQL.
+_OFFSETLESS = r"'^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?$'"
+_OFFSET = r"'\d[+-]\d\d(:?\d\d)?$'"
+_POSSIBLE_OFFSET = r"'\d[+-](0\d|1[0-4])(:?[0-5]\d)?$'"
+_MACROS = {
+    "vl_bad_offset": (f"(not regexp_matches({{0}}, {_OFFSETLESS}) and regexp_matches({{0}}, {_OFFSET})"
+                      f" and not regexp_matches({{0}}, {_POSSIBLE_OFFSET}))"),
+    "vl_timestamp": (f"(case when regexp_matches({{0}}, {_OFFSETLESS})"
+                     " then timezone('UTC', try_cast({0} as timestamp))"
+                     " when vl_bad_offset({0}) then null else try_cast({0} as timestamptz) end)"),
+    "vl_record_hash": ("md5_number(({0})::varchar || '/' || list_sum(list_transform(string_split("
+                       "translate(json(txt), '{}[]:,', '\"\"\"\"\"\"'), '\"'), lambda t: hash(t)::hugeint)))"),
+    "vl_implausible": ("({0} < timestamptz '1990-01-01 00:00:00+00' or {0} > now() + interval 1 day"
+                       " or not isfinite({0}))"),
+}
+_MACRO_NAME = re.compile(r"\b(" + "|".join(_MACROS) + r")\(")
+
+
+def _expand(sql: str) -> str:
+    """Expand the calls above, innermost (last) first; an argument runs to its matching parenthesis."""
+    while calls := list(_MACRO_NAME.finditer(sql)):
+        call = calls[-1]
+        depth, end = 1, call.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            end += 1
+        sql = sql[:call.start()] + _MACROS[call[1]].replace("{0}", sql[call.end():end - 1]) + sql[end:]
+    return sql
+
+
+def records_sql(name: str) -> str:
+    """A source's `<name>.sql`, with the calls above expanded."""
+    return _expand(sql_text("vaultlab.ingest.sources", name))
 
 
 def complete(sql: str, provided: set[str]) -> str:
@@ -24,6 +75,17 @@ def complete(sql: str, provided: set[str]) -> str:
     unknown = provided - RECORD_TYPES.keys()
     if unknown:
         raise ValueError(f"not event_store columns: {sorted(unknown)}")
-    columns = [name if name in provided else f"{'0' if name == 'part' else 'null'}::{kind} as {name}"
+    columns = [_column(name, kind) if name in provided else f"{'0' if name == 'part' else 'null'}::{kind} as {name}"
                for name, kind in RECORD_TYPES.items()]
     return "select " + ", ".join(columns) + " from (\n" + sql + "\n)"
+
+
+# bookkeeping columns whose text is kept as it is
+_KEPT_AS_IS = {"reason", "excerpt", "kind"}
+
+
+def _column(name: str, kind: str) -> str:
+    """A provided column; an empty string of any source means nothing was said, so NULL."""
+    if kind == "varchar" and name not in _KEPT_AS_IS:
+        return f"nullif({name}, '') as {name}"
+    return name

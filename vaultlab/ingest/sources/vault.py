@@ -2,14 +2,13 @@
 
 import re
 
-from vaultlab.ingest.sources.records import RECORD_TYPES, complete
-from vaultlab.sqlfiles import sql_text
+from vaultlab.ingest.sources.records import RECORD_TYPES, complete, records_sql
 
 NAME = "vault"
 DESCRIPTION = "HashiCorp Vault / OpenBao file audit device"
 RECORD_TYPES_SEEN = {"request", "response", "kmip-request", "kmip-response"}
 
-RECORDS_SQL = complete(sql_text("vaultlab.ingest.sources", "vault_records"),
+RECORDS_SQL = complete(records_sql("vault_records"),
                        set(RECORD_TYPES) - {"account", "region", "source_host", "resource_alias", "part"})
 
 

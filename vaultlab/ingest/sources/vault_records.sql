@@ -40,19 +40,17 @@ checked as (
                 case when json_type(txt) <> 'OBJECT' then 'not a JSON object' else 'no "type" field' end
             when e.type not in ('request', 'response', 'kmip-request', 'kmip-response')
                 then 'unknown record type "' || left(e.type, 40) || '"'
-            when try_cast(e.time as timestamptz) is null then 'no valid "time" field'
+            when vl_bad_offset(e.time) then 'impossible UTC offset in "time": ' || left(e.time, 40)
+            when vl_timestamp(e.time) is null then 'no valid "time" field'
+            when vl_implausible(vl_timestamp(e.time)) then '"time" ' || left(e.time, 40)
+                 || ' is before 1990 or more than a day after the ingest'
         end as reason
     from parsed
 ),
 base as (
     select line, raw, txt, reason,
-        -- a bad line's first KB, cut at its first "data" key and with token fields blanked: a
-        -- log_raw device writes secret values and live tokens there, and a line that cannot be
-        -- parsed cannot be redacted field by field (reader.redact_excerpt does the same)
-        case when reason is not null then left(regexp_replace(regexp_replace(
-                 rtrim(coalesce(txt, raw::varchar), chr(10) || chr(13)), '"data"\s*:.*$', '"data":<cut>', 's'),
-                 '"(client_token|accessor|client_token_accessor|token|wrapped_accessor)"\s*:\s*"[^"]*"',
-                 '"\1":"<cut>"', 'g'), 1024) end as excerpt,
+        -- a bad line's first bytes: reader.redact_excerpt keeps its shape and field names, no value
+        case when reason is not null then raw[1:4096] end as excerpt,
         e,
         case when e.type like '%request' then 'request' else 'response' end as kind,
         nullif(e.request.id, '') as request_id,
@@ -144,17 +142,27 @@ tokens as (  -- token fields keep HMACs only: a log_raw device writes live token
              then e.request.client_token_accessor end as request_accessor,
         case when starts_with(e.request.client_token, 'hmac-sha256:') then e.request.client_token end as request_token,
         case when starts_with(e.response.auth.accessor, 'hmac-sha256:') then e.response.auth.accessor end as issued_accessor,
-        len(list_filter([e.auth.client_token, e.auth.accessor, e.request.client_token,
-                         e.request.client_token_accessor, e.response.auth.client_token, e.response.auth.accessor],
-                        lambda t: t <> '' and not starts_with(t, 'hmac-sha256:'))) as plain_tokens
+        -- plain tokens mean log_raw=true; plain accessors alone mean hmac_accessor=false
+        len(list_filter([e.auth.client_token, e.request.client_token, e.response.auth.client_token],
+                        lambda t: t <> '' and not starts_with(t, 'hmac-sha256:'))) as plain_tokens,
+        len(list_filter([e.auth.accessor, e.request.client_token_accessor, e.response.auth.accessor],
+                        lambda t: t <> '' and not starts_with(t, 'hmac-sha256:'))) as plain_accessors
     from leaves
 )
 select
-    -- the record's identity: its canonical (minified) JSON, the same however it was laid out
-    line, reason, excerpt, case when reason is null then md5_number(json(txt)) end as rec_hash, kind,
-    case when reason is null then coalesce(request_id, md5(json(txt))) end as event_id,
+    -- the record's identity, the same however it was laid out (key order, blanks, escapes)
+    line, reason, excerpt, case when reason is null then vl_record_hash((e.time, e.type, e.error, e.request.id, e.request.operation, e.request.path,
+        e.request.mount_point, e.request.client_token, e.request.client_token_accessor, e.request.remote_address,
+        e.request.namespace, e.auth.client_token, e.auth.accessor, e.auth.display_name, e.auth.entity_id,
+        e.auth.policies, e.response.mount_point, e.response.auth.client_token, e.response.auth.accessor,
+        list_sort(hmacs), list_sort(json_keys(e.request.data)), list_sort(json_keys(e.response.data)))) end as rec_hash, kind,
+    case when reason is null then coalesce(request_id, lpad(lower(hex(vl_record_hash((e.time, e.type, e.error, e.request.id, e.request.operation, e.request.path,
+        e.request.mount_point, e.request.client_token, e.request.client_token_accessor, e.request.remote_address,
+        e.request.namespace, e.auth.client_token, e.auth.accessor, e.auth.display_name, e.auth.entity_id,
+        e.auth.policies, e.response.mount_point, e.response.auth.client_token, e.response.auth.accessor,
+        list_sort(hmacs), list_sort(json_keys(e.request.data)), list_sort(json_keys(e.response.data)))))), 32, '0')) end as event_id,
     'vault' as source,
-    try_cast(e.time as timestamptz) as ts,
+    vl_timestamp(e.time) as ts,
     coalesce(entity, display_name, nullif(login_name, ''),
              auth_accessor, request_accessor, auth_token, request_token) as actor,
     coalesce(role_display_name, display_name, nullif(login_name, '')) as actor_name,
@@ -194,8 +202,10 @@ select
     case when e.request.remote_address like '[%' then regexp_extract(e.request.remote_address, '^\[([^\]]*)\]', 1)
          when regexp_matches(e.request.remote_address, '^[0-9.]+:[0-9]+$') then split_part(e.request.remote_address, ':', 1)
          else nullif(e.request.remote_address, '') end as src_ip,
-    coalesce(json_extract_string(e.request.headers, '$."user-agent"[0]'),
-             json_extract_string(e.request.headers, '$."User-Agent"[0]')) as user_agent,
+    -- an audited header is HMAC'd unless the device lists it as plain: an HMAC is no user agent
+    nullif(list_filter([json_extract_string(e.request.headers, '$."user-agent"[0]'),
+                        json_extract_string(e.request.headers, '$."User-Agent"[0]')],
+                       lambda h: not starts_with(h, 'hmac-sha256:'))[1], '') as user_agent,
     case when err is null then 'ok' when err ilike '%permission denied%' then 'denied' else 'error' end as outcome,
     err as error,
     path,
@@ -214,5 +224,6 @@ select
                          then list_transform(json_keys(e.response.data, '$.data'), lambda k: 'data.' || k) end)
     end as response_keys,
     hmacs as data_hmacs,
-    plain_values + plain_tokens as raw_values
+    plain_values + plain_tokens as raw_values,
+    plain_accessors
 from tokens
