@@ -349,7 +349,7 @@ def test_tls_verifies_against_vault_cacert_or_is_skipped_on_request(sleeps, clea
 
 def test_the_guard_refuses_material_paths():
     """Defence in depth: the adapter refuses a material request before sending it."""
-    link = collector._Link("http://127.0.0.1:1")
+    link = collector.Link("http://127.0.0.1:1")
     link.mounts, link.kv1 = {"secret/", "kv1/", "database/", "pki/"}, {"kv1/"}
     for method, url in [("GET", "/v1/secret/data/a"), ("GET", "/v1/kv1/a"), ("GET", "/v1/database/creds/r"),
                         ("GET", "/v1/database/static-creds/r"), ("POST", "/v1/pki/issue/web"),

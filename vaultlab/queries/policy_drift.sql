@@ -5,10 +5,10 @@
 -- `diff` lists the lines only in the baseline (-) and only in the current text (+).
 -- per store (Vault ACL policies, AWS resource policies): its latest baseline and latest set
 with base as (
-    select store, snapshot_id from vl_policy_snapshots(true)
+    select store, snapshot_id from vl_policy_snapshots('baseline')
 ),
 cur as (
-    select store, snapshot_id from vl_policy_snapshots(false)
+    select store, snapshot_id from vl_policy_snapshots('latest')
 ),
 b as (select store, policy, sha256, text from policy_texts join base using (snapshot_id)),
 c as (select store, policy, sha256, text from policy_texts join cur using (snapshot_id)),

@@ -5,7 +5,7 @@
 -- (create/update/delete/sudo under sys/), admin_without_deny (a policy granting write on "*"
 -- or "sys/*" that holds no deny rule at all).
 with cur as (
-    select snapshot_id from vl_policy_snapshots(false) where store = 'vault'
+    select snapshot_id from vl_policy_snapshots('latest') where store = 'vault'
 ),
 rules as (
     select policy, path, capabilities,

@@ -1,8 +1,9 @@
 -- title: the snapshots in force for a period, written once for every view, check and question
 -- about: vl_inventory_snapshots(): per store, the inventory snapshot in force: the latest taken
 --   at or before the period end, else the store's earliest one.
---   vl_policy_snapshots(baseline_only): per store, the latest policy snapshot (any, or only an
---   approved baseline) taken at or before the period end.
+--   vl_policy_snapshots(kind): per store, the latest policy snapshot taken at or before the period
+--   end of a kind: 'baseline' (an approved set), 'current' (an observed, non-baseline set: what
+--   tokens hold) or 'latest' (either: the set in force, as policy_drift and policy_findings read it).
 --   vl_latest_collections(store_name): per source of that store (every store when NULL), the
 --   latest live collection taken at or before the period end.
 create or replace macro vl_inventory_snapshots() as table
@@ -14,10 +15,11 @@ create or replace macro vl_inventory_snapshots() as table
         order by taken_at <= vl_period_end() desc,
                  case when taken_at <= vl_period_end() then taken_at end desc nulls last,
                  taken_at, snapshot_id desc) = 1;
-create or replace macro vl_policy_snapshots(baseline_only) as table
+create or replace macro vl_policy_snapshots(kind) as table
     select store, snapshot_id, taken_at
     from policy_snapshots
-    where taken_at <= vl_period_end() and (baseline or not baseline_only)
+    where taken_at <= vl_period_end()
+      and (kind = 'latest' or (kind = 'baseline' and baseline) or (kind = 'current' and not baseline))
     qualify row_number() over (partition by store order by taken_at desc, snapshot_id desc) = 1;
 create or replace macro vl_latest_collections(store_name) as table
     select *
