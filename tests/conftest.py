@@ -5,6 +5,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# The normal run (make test, CI) draws the same examples every time, so it cannot fail by
+# chance; HYPOTHESIS_PROFILE=explore draws new ones (keep any failure found as an @example).
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 from vaultlab import Warehouse, ingest
 from vaultlab.inventory import load_inventory

@@ -88,11 +88,11 @@ def sniff(path: Path) -> str | None:
 
 
 def _sniff_sample(sample: bytes) -> str | None:
-    depth = reader.container_depth(sample)
+    kind, depth = reader.layout(sample)
     if depth:
         first = reader.first_container_record(sample, depth)
         pieces = [first] if first else []
-    elif reader.looks_pretty_printed(sample):
+    elif kind == "pretty":
         pieces = reader.split_objects(sample)
     else:
         pieces = sample.splitlines()
@@ -258,10 +258,10 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
 
 def _batches(stream, head: bytes, oversized: reader.Oversized, max_line_bytes: int):
     """Numbered records: elements of a JSON list document, jq-style objects, or JSON lines."""
-    depth = reader.container_depth(head)
+    kind, depth = reader.layout(head)
     if depth:
         return reader.iter_container_batches(stream, depth, oversized)
-    if reader.looks_pretty_printed(head):
+    if kind == "pretty":
         return reader.iter_pretty_batches(stream)
     return reader.iter_line_batches(stream, oversized, max_line_bytes=max_line_bytes)
 

@@ -279,6 +279,37 @@ def container_depth(sample: bytes) -> int | None:
     return None
 
 
+LAYOUT_LINES = 50  # lines after the first that decide a file's layout
+
+
+def _one_line_records(sample: bytes) -> tuple[int, int]:
+    """Of the complete lines after the first: how many hold one whole plain JSON object, out of
+    how many non-blank. A file of such lines is JSON lines whatever its first line says."""
+    lines = [line.strip() for line in sample.split(b"\n")[1:-1][:LAYOUT_LINES * 2]]
+    lines = [line for line in lines if line][:LAYOUT_LINES]
+    plain = sum(1 for line in lines
+                if line.startswith(b"{") and line.endswith(b"}") and not _WRAPPER.match(line))
+    return plain, len(lines)
+
+
+def layout(sample: bytes) -> tuple[str, int | None]:
+    """How a file is read, from its first bytes: ("container", depth), ("pretty", None) or ("lines", None).
+
+    Decided from more than the first record: a first line that is a list document (or a lone
+    `{`) followed by lines that each hold one whole object is a JSON-lines file whose first
+    line is damaged, and is read as such (the damaged line is then quarantined).
+    """
+    depth = container_depth(sample)
+    pretty = not depth and looks_pretty_printed(sample)
+    if depth or pretty:
+        plain, lines = _one_line_records(sample.lstrip())
+        if plain >= 2 and plain * 2 > lines:
+            return "lines", None
+    if depth:
+        return "container", depth
+    return ("pretty", None) if pretty else ("lines", None)
+
+
 def _escaped_quotes(a: np.ndarray, quotes: np.ndarray) -> np.ndarray:
     """Which quotes are escaped: those preceded by an odd run of backslashes."""
     after_backslash = quotes[(quotes > 0) & (a[np.maximum(quotes - 1, 0)] == 92)]
