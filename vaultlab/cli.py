@@ -55,6 +55,11 @@ def cmd_ingest(args) -> int:
     for path in raw:
         print(f"warning: {path} holds plain-text values where HMACs belong (audit device with "
               "log_raw=true); they were not stored", file=sys.stderr)
+    left_out = [r for r in results if r.left_out]
+    if left_out:
+        print(f"{len(left_out)} file(s) skipped and not loaded (see their rows above); the rest loaded",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -158,17 +158,17 @@ def open_hashed(path: Path) -> tuple[BinaryIO, HashingFile]:
 
 def head(path: Path, size: int = 1 << 16) -> bytes:
     """The first bytes of a file, decompressed; of a damaged .gz, what can be read."""
-    out = b""
+    out = bytearray()
     with open_binary(path) as fh:
         try:
-            while len(out) < size and (block := fh.read(min(1 << 16, size - len(out)))):
+            while len(out) < size and (block := fh.read(min(1 << 20, size - len(out)))):
                 out += block
         except (EOFError, zlib.error):
             if not out:
                 from .errors import VaultlabError
 
                 raise VaultlabError(f"{path} is not a readable gzip file") from None
-    return out
+    return bytes(out)
 
 
 def looks_pretty_printed(sample: bytes) -> bool:
