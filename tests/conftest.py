@@ -5,12 +5,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from vaultlab import Warehouse, ingest
 from vaultlab.period import parse_period
 from vaultlab.snapshots.inventory import load_inventory
 from vaultlab.snapshots.policies import load_policies
 from vaultlab.synth.vault import synthesize
+
+# The normal run (make test, CI) draws the same examples every time, so it cannot fail by
+# chance; HYPOTHESIS_PROFILE=explore draws new ones (keep any failure found as an @example).
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 REALDATA = ROOT.parent / "shared" / "realdata"

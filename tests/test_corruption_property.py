@@ -50,6 +50,8 @@ damage = st.lists(
 @given(damage=damage)
 # found by hypothesis: a truncated first line once made the file look pretty-printed
 @example(damage=[(0, "truncate", 0.5), (1, "garbage", 0.5)])
+# found by hypothesis: a first line damaged into an array made the file read as a list document
+@example(damage=[(0, "array", 0.5)])
 def test_accounting_identity_survives_any_corruption(damage):
     lines = list(base_lines())
     corrupted, repeats = {}, []

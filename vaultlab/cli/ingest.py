@@ -43,6 +43,11 @@ def cmd_ingest(args) -> int:
         results = ingest(wh, args.paths, source=args.source or args.old_format,
                          progress=None if not args.quiet else False)
     report_results(results)
+    left_out = [r for r in results if r.left_out]
+    if left_out:
+        print(f"{len(left_out)} file(s) skipped and not loaded (see their rows above); the rest loaded",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+import os
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import islice
 from pathlib import Path
 
 import duckdb
 
 from vaultlab.errors import VaultlabError
-from vaultlab.ingest import grouped, reader, s3
+from vaultlab.ingest import discovery, grouped, reader, s3
 from vaultlab.ingest.ledger import INSERT_LEDGER_ROW
 from vaultlab.ingest.pairing import (
     COUNT_FRESH,
@@ -37,6 +40,11 @@ SEGMENT_LINES = 500_000  # records parsed before a segment is paired and loaded
 SNIFF_BYTES = 1 << 20  # how much of a file format detection reads
 
 
+EMPTY = "empty file"
+DIGEST = "a CloudTrail digest file; check it with `vaultlab verify-cloudtrail`"
+HARMLESS_SKIPS = {EMPTY, DIGEST}  # skipped with nothing in them to load
+
+
 @dataclass
 class FileResult:
     path: str
@@ -50,31 +58,48 @@ class FileResult:
     raw_values: int = 0
     plain_accessors: int = 0  # token accessors in clear (hmac_accessor=false)
     already_loaded_as: int | None = None
-    skipped: str | None = None  # why a file was not read (empty, unknown format)
+    skipped: str | None = None  # why a file was not read (empty, unknown format, unreadable)
     seconds: float = 0.0
 
+    @property
+    def left_out(self) -> bool:
+        """Skipped although it may hold records: the run's exit code says so."""
+        return self.skipped is not None and self.skipped not in HARMLESS_SKIPS
 
-def discover(paths: list[str]) -> list[tuple[Path, bool]]:
-    """Expand files, folders (recursively) and globs into sorted (file, named) pairs.
+
+def discover(paths: list[str]) -> list[tuple[Path, bool, str | None]]:
+    """Expand files, folders (recursively) and globs into sorted (file, named, why skipped) triples.
 
     `named` is true for a file given by its own path: if its format is unknown that is an
-    error, whereas a file found in a folder or by a glob is skipped with a note.
+    error, whereas a file found in a folder or by a glob is skipped with a note. A path that
+    cannot be read (permissions, a FIFO or device, a dangling symlink, an unreadable folder)
+    comes with the reason; the rest loads.
     """
     found: dict[Path, bool] = {}
+    skipped: dict[Path, str] = {}
     for given in paths:
-        matches = glob.glob(given, recursive=True) if glob.has_magic(given) else [given]
-        if not matches:
+        magic = glob.has_magic(given)
+        matches, unreadable = discovery.expand_glob(given) if magic else ([Path(given)], {})
+        if not matches and not unreadable:
             raise VaultlabError(f"no file matches {given!r}")
-        for match in map(Path, matches):
-            if match.is_dir():
-                for p in sorted(match.rglob("*")):
-                    if p.is_file() and not p.name.startswith("."):
-                        found.setdefault(p.resolve(), False)
-            elif match.is_file():
-                found[match.resolve()] = found.get(match.resolve(), False) or not glob.has_magic(given)
-            else:
+        skipped.update({folder.resolve(): why for folder, why in unreadable.items()})
+        for match in matches:
+            if not magic and not os.path.lexists(match):
                 raise VaultlabError(f"{given} does not exist; give a file, a folder or a glob")
-    return sorted(found.items(), key=lambda item: _rotation_order(item[0]))
+            if match.is_dir():
+                files, unreadable = discovery.walk(match)
+                skipped.update({folder.resolve(): why for folder, why in unreadable.items()})
+            else:
+                files = [match]
+            for p in files:
+                why = discovery.why_unusable(p)
+                if why:  # one row per real place, however many symlinked folders lead to it
+                    skipped[p.parent.resolve() / p.name] = why
+                else:
+                    found[p.resolve()] = found.get(p.resolve(), False) or (not magic and match is p)
+    items = [(path, named, None) for path, named in found.items()]
+    items += [(path, False, why) for path, why in skipped.items() if path not in found]
+    return sorted(items, key=lambda item: _rotation_order(item[0]))
 
 
 def _rotation_order(path: Path):
@@ -93,15 +118,31 @@ def sniff(path: Path) -> str | None:
     by that limit is still recognised by its leading fields.
     """
     found = _sniff_sample(reader.head(path, 1 << 16))  # the first records, usually
-    return found or _sniff_sample(reader.head(path, SNIFF_BYTES))
+    return found or _sniff_sample(reader.head(path, SNIFF_BYTES)) or _sniff_past_junk(path)
+
+
+JUNK_SCAN_BYTES = 32 << 20  # how far sniffing looks past junk for a first record
+_AFTER_JUNK = re.compile(rb"[\n\x00][ \t\r]*(?=[{\[])")  # a record after a newline or a NUL
+
+
+def _sniff_past_junk(path: Path, tries: int = 20) -> str | None:
+    """The format of the records after junk at the start of a file (a crash can leave a NUL block)."""
+    sample = reader.head(path, JUNK_SCAN_BYTES)
+    if len(sample) <= SNIFF_BYTES and not sample.lstrip(b" \t\r\n").startswith(b"\x00"):
+        return None  # all of it was sniffed already
+    for match in islice(_AFTER_JUNK.finditer(sample), tries):
+        found = _sniff_sample(sample[match.end():match.end() + SNIFF_BYTES])
+        if found:
+            return found
+    return None
 
 
 def _sniff_sample(sample: bytes) -> str | None:
-    depth = reader.container_depth(sample)
+    kind, depth = reader.layout(sample)
     if depth:
         first = reader.first_container_record(sample, depth)
         pieces = [first] if first else []
-    elif reader.looks_pretty_printed(sample):
+    elif kind == "pretty":
         pieces = reader.split_objects(sample)
     else:
         pieces = sample.splitlines()
@@ -130,15 +171,18 @@ def ingest(wh: Warehouse, paths: list[str], *, source: str | None = None, fmt: s
     fmt = source or fmt  # `fmt` is the old name of `source`
     if fmt is not None and fmt not in SOURCES:
         raise VaultlabError(f"unknown source {fmt!r}; known sources: {', '.join(SOURCES)}")
-    local = [p for p in paths if not s3.is_s3(p)]
+    local = [p for p in paths if not s3.is_s3(p) and not discovery.is_stream(p)]
     with tempfile.TemporaryDirectory(prefix="vaultlab-s3-") as scratch:
-        found = [(path, named, None) for path, named in discover(local)] if local else []
+        found = [(path, named, None, why) for path, named, why in discover(local)] if local else []
         done: list[FileResult] = []
+        for number, given in enumerate(p for p in paths if discovery.is_stream(p)):
+            copy, display = discovery.spool(given, Path(scratch), number)
+            found.append((copy, True, display, None))
         for uri in (p for p in paths if s3.is_s3(p)):
             fetched, known = _fetch_s3(wh, uri, Path(scratch))
-            found += fetched
+            found += [(*entry, None) for entry in fetched]
             done += known
-        plan = [_settle(path, named, display, fmt) for path, named, display in found]
+        plan = [_settle(path, named, display, fmt, why) for path, named, display, why in found]
         results = {path: FileResult(path=display or str(path), format=found or "", file_id=None, skipped=why)
                    for path, display, found, why in plan}
         run: list[tuple] = []  # consecutive small files of cloud formats, loaded in groups
@@ -168,8 +212,10 @@ def _load_group(wh: Warehouse, group: list[tuple], results: dict, progress: bool
                             "nothing from its group of files was loaded") from None
 
 
-def _settle(path: Path, named: bool, display: str | None, fmt: str | None):
+def _settle(path: Path, named: bool, display: str | None, fmt: str | None, why: str | None = None):
     """(file, name in the ledger, format, why skipped); an unknown format of a named file stops the run."""
+    if why:
+        return path, display, fmt, why
     try:
         empty = path.stat().st_size == 0 or not reader.head(path, 1)
         found = None if empty else fmt or sniff(path)
@@ -177,8 +223,12 @@ def _settle(path: Path, named: bool, display: str | None, fmt: str | None):
         if named:
             raise
         return path, display, fmt, "not a readable gzip file"
+    except OSError as err:
+        return path, display, fmt, f"not readable: {err.strerror or err}"
     if empty:
-        return path, display, fmt, "empty file"
+        return path, display, fmt, EMPTY
+    if found is None and "CloudTrail-Digest" in path.parts:
+        return path, display, fmt, DIGEST
     if found is None and named:
         raise VaultlabError(f"cannot tell the source of {display or path}; if it is an audit log, "
                             f"pass --source ({', '.join(SOURCES)})")
@@ -203,7 +253,7 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
     started = datetime.now(timezone.utc)
     result = FileResult(path=display or str(path), format=fmt, file_id=None)
     with open(path, "rb") as fh:
-        sha = hashlib.file_digest(fh, "sha256").hexdigest()  # a file already loaded whole is skipped before any parsing
+        sha = hashlib.file_digest(fh, "sha256").hexdigest()  # a file loaded whole is skipped before parsing
     _, rows = wh.query("select file_id from ingest_files where sha256 = ? order by file_id limit 1", [sha])
     if rows:
         result.already_loaded_as = rows[0][0]

@@ -35,16 +35,27 @@ def is_gzip(path: Path) -> bool:
         return probe.read(2) == b"\x1f\x8b"
 
 
+INFLATE_IN = 1 << 16  # compressed bytes handed to zlib at a time
+INFLATE_OUT = 1 << 20  # most bytes one zlib call may produce: a bomb inflates a thousandfold
+
+
 class Gunzip(io.RawIOBase):
-    """gzip decompression that keeps everything before damage.
+    """gzip decompression in bounded steps that keeps everything before damage.
 
     gzip.GzipFile drops the data of a read that meets the end of a truncated file; a
     rotation stopped mid-write leaves exactly such files. Here the readable part comes out
-    first, then the error. Concatenated members are read in turn.
+    first, then the error: when zlib raises, the step is replayed a byte at a time from a
+    copy of the decompressor taken before it, so every byte inflated before the damage is
+    kept (all of them when only the CRC trailer is bad). Each step inflates at most
+    INFLATE_OUT bytes, so memory stays flat whatever the ratio. Concatenated members are
+    read in turn.
     """
 
     def __init__(self, raw: BinaryIO):
         self._raw, self._unzip, self._out = raw, zlib.decompressobj(47), bytearray()
+        self._pending = b""  # compressed bytes not yet inflated
+        self._fed = 0  # compressed bytes taken from the file
+        self._fresh = True  # the current member has received no byte yet
         self._error: Exception | None = None
         self._done = False
 
@@ -53,19 +64,39 @@ class Gunzip(io.RawIOBase):
 
     def _fill(self, want: int) -> None:
         while len(self._out) < want and not self._done:
-            chunk = self._raw.read(1 << 20 if want >= 1 << 20 else 1 << 14)  # a small read inflates little
-            if not chunk:
-                self._done = True
-                if not self._unzip.eof:
-                    self._error = EOFError("compressed data ends before its end marker")
-                return
+            if not self._pending:
+                self._pending = self._raw.read(INFLATE_IN)
+                self._fed += len(self._pending)
+                if not self._pending:
+                    self._done = True
+                    if not self._fresh:
+                        self._error = EOFError(f"compressed data ends before its end marker (byte {self._fed})")
+                    return
+            self._step()
+
+    def _step(self) -> None:
+        data, saved = self._pending, self._unzip.copy()
+        self._fresh = False
+        try:
+            self._out += self._unzip.decompress(data, INFLATE_OUT)
+        except zlib.error as err:
+            self._unzip = saved
+            self._salvage(data, err)
+            return
+        self._pending = self._unzip.unconsumed_tail
+        if self._unzip.eof:  # the next gzip member, if any, starts with the unused bytes
+            self._pending, self._unzip, self._fresh = self._unzip.unused_data, zlib.decompressobj(47), True
+
+    def _salvage(self, data: bytes, err: zlib.error) -> None:
+        """Inflate `data` a byte at a time up to the damage, then stop with its position."""
+        at = self._fed - len(data)
+        for i in range(len(data)):
             try:
-                self._out += self._unzip.decompress(chunk)
-                while self._unzip.eof and self._unzip.unused_data:  # the next gzip member
-                    rest, self._unzip = self._unzip.unused_data, zlib.decompressobj(47)
-                    self._out += self._unzip.decompress(rest)
-            except zlib.error as err:
-                self._done, self._error = True, err
+                self._out += self._unzip.decompress(data[i:i + 1])
+            except zlib.error:
+                at += i
+                break
+        self._done, self._error = True, zlib.error(f"{err} at compressed byte {at}")
 
     def read(self, size: int = -1) -> bytes:
         self._fill(size if size >= 0 else 1 << 62)
@@ -128,17 +159,17 @@ def open_hashed(path: Path) -> tuple[BinaryIO, HashingFile]:
 
 def head(path: Path, size: int = 1 << 16) -> bytes:
     """The first bytes of a file, decompressed; of a damaged .gz, what can be read."""
-    out = b""
+    out = bytearray()
     with open_binary(path) as fh:
         try:
-            while len(out) < size and (block := fh.read(min(1 << 16, size - len(out)))):
+            while len(out) < size and (block := fh.read(min(1 << 20, size - len(out)))):
                 out += block
         except (EOFError, zlib.error):
             if not out:
                 from vaultlab.errors import VaultlabError
 
                 raise VaultlabError(f"{path} is not a readable gzip file") from None
-    return out
+    return bytes(out)
 
 
 def looks_pretty_printed(sample: bytes) -> bool:
@@ -320,6 +351,37 @@ def container_depth(sample: bytes) -> int | None:
     if _ARRAY.match(sample):
         return 1
     return None
+
+
+LAYOUT_LINES = 50  # lines after the first that decide a file's layout
+
+
+def _one_line_records(sample: bytes) -> tuple[int, int]:
+    """Of the complete lines after the first: how many hold one whole plain JSON object, out of
+    how many non-blank. A file of such lines is JSON lines whatever its first line says."""
+    lines = [line.strip() for line in sample.split(b"\n")[1:-1][:LAYOUT_LINES * 2]]
+    lines = [line for line in lines if line][:LAYOUT_LINES]
+    plain = sum(1 for line in lines
+                if line.startswith(b"{") and line.endswith(b"}") and not _WRAPPER.match(line))
+    return plain, len(lines)
+
+
+def layout(sample: bytes) -> tuple[str, int | None]:
+    """How a file is read, from its first bytes: ("container", depth), ("pretty", None) or ("lines", None).
+
+    Decided from more than the first record: a first line that is a list document (or a lone
+    `{`) followed by lines that each hold one whole object is a JSON-lines file whose first
+    line is damaged, and is read as such (the damaged line is then quarantined).
+    """
+    depth = container_depth(sample)
+    pretty = not depth and looks_pretty_printed(sample)
+    if depth or pretty:
+        plain, lines = _one_line_records(sample.lstrip())
+        if plain >= 2 and plain * 2 > lines:
+            return "lines", None
+    if depth:
+        return "container", depth
+    return ("pretty", None) if pretty else ("lines", None)
 
 
 def _escaped_quotes(a: np.ndarray, quotes: np.ndarray) -> np.ndarray:
