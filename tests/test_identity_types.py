@@ -6,7 +6,7 @@ import pytest
 from conftest import rows
 
 from vaultlab import ingest
-from vaultlab.views import parse_period
+from vaultlab.period import parse_period
 
 ACCOUNT = "111122223333"
 SECRET = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:prod/db-AbCdEf"

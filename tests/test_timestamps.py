@@ -13,7 +13,7 @@ from test_event_names import azure, cloudtrail, gcp
 
 from vaultlab import ingest
 from vaultlab.controls.run import run_checks
-from vaultlab.views import parse_period
+from vaultlab.period import parse_period
 
 SCRIPT = """
 import json, sys

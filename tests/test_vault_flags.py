@@ -7,7 +7,7 @@ from conftest import rows
 
 from vaultlab import ingest
 from vaultlab.controls.run import run_checks
-from vaultlab.views import parse_period
+from vaultlab.period import parse_period
 
 H = "hmac-sha256:" + "ab" * 32
 
