@@ -142,3 +142,28 @@ def test_check_fits_the_terminal_and_colours_only_there(tmp_path, synth_small):
     assert "\x1b[" not in no_colour
     piped = run_cli("check", "--framework", "soc2", "--period", "2026-10", db=db)
     assert "\x1b[" not in piped.stdout and max(len(line) for line in piped.stdout.splitlines()) > 100
+
+
+def test_a_quoted_line_break_in_a_csv_inventory_stays_in_its_field(tmp_path):
+    from vaultlab import Warehouse
+    from vaultlab.snapshots.inventory import load_inventory
+
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text('name,owner,kind\nsecret/prod/db,"Jane\nDoe",database\nsecret/prod/api,ops,api-key\n')
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        result = load_inventory(wh, [str(inventory)])
+        owners = dict(wh.query("select name, owner from secrets order by name")[1])
+    assert result.rows_loaded == 2 and not result.rejects
+    assert owners == {"secret/prod/api": "ops", "secret/prod/db": "Jane\nDoe"}
+
+
+def test_a_warehouse_whose_creation_was_interrupted_says_so(tmp_path):
+    import duckdb
+
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:  # what a kill right after the first statement leaves
+        con.execute("create table schema_version (version integer, applied_at timestamptz)")
+    result = run_cli("sql", "select 1", db=db)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "unfinished warehouse (its creation was interrupted)" in line and "another vaultlab version" not in line

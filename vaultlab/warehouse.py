@@ -151,6 +151,11 @@ class Warehouse:
         if version == LATEST:
             rows = self._con.execute("select value from vl_config where key = 'views_sha256'").fetchall()
             digest = rows[0][0] if rows else None
+        if version is None or (version == LATEST and digest is None):
+            raise VaultlabError(
+                f"{self.path} holds an unfinished warehouse (its creation was interrupted); finish it by opening it "
+                "once for writing (e.g. `vaultlab ingest` of any file), or delete it and start again"
+            )
         if version != LATEST or digest != views.views_digest():
             raise VaultlabError(
                 f"{self.path} was written by another vaultlab version; open it once for writing "

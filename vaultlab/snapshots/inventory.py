@@ -8,6 +8,7 @@ rows load. Names become the canonical key that `events.resource` uses.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -101,7 +102,7 @@ def _read_rows(path: Path) -> list[dict]:
     text = path.read_text(encoding="utf-8-sig")
     try:
         if suffix == ".csv":
-            return list(csv.DictReader(text.splitlines()))
+            return list(csv.DictReader(io.StringIO(text, newline="")))  # quoted line breaks stay in their field
         data = json.loads(text)
     except ValueError as err:
         kind = suffix.lstrip(".") or "JSON"
