@@ -8,8 +8,8 @@ import pytest
 from conftest import rows
 
 from vaultlab import Warehouse, ingest
+from vaultlab.ingest.excerpts import redact_excerpt
 from vaultlab.ingest.load import ingest_file
-from vaultlab.ingest.reader import redact_excerpt
 
 CANARY = "Zq7CANARYw3x"
 TOKEN = "hvs." + CANARY

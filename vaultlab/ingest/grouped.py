@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vaultlab.ingest import reader
+from vaultlab.ingest import excerpts, reader
 from vaultlab.ingest.ledger import INSERT_LEDGER_ROW
 from vaultlab.ingest.pairing import EVENT_COLUMNS, UNIQUE_EVENT_IDS
 from vaultlab.ingest.progress import Progress
@@ -179,7 +179,7 @@ class _Stager:
 
 def _load_stage(cur) -> dict[int, tuple]:
     """Quarantine, skip duplicates, insert events; (records, bad, fresh, created) per file_id."""
-    reader.quarantine_staged(cur)
+    excerpts.quarantine_staged(cur)
     ts_min, ts_max = cur.execute("select min(ts), max(ts) from stage where reason is null").fetchall()[0]
     cur.execute(SELECT_SKIPPED_IN_GROUP, {"ts_min": ts_min, "ts_max": ts_max})
     counts = {row[0]: row[1:] for row in cur.execute(COUNT_PER_FILE).fetchall()}
@@ -191,7 +191,7 @@ def _account(cur, result, read: _Read, started: datetime, counts: tuple, max_lin
     """The file's ledger row; lines the reader could not hand over are quarantined here."""
     records, bad, fresh, created = counts
     unreadable = [(line, f"line of {nbytes} bytes is longer than the limit of {max_line_bytes}",
-                   reader.redact_excerpt(excerpt)) for line, nbytes, excerpt in read.oversized.lines]
+                   excerpts.redact_excerpt(excerpt)) for line, nbytes, excerpt in read.oversized.lines]
     if read.oversized.damaged_at:
         unreadable.append((*read.oversized.damaged_at, None))
     for line, reason, excerpt in unreadable:

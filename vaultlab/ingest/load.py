@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from vaultlab.errors import VaultlabError
-from vaultlab.ingest import discovery, grouped, reader, s3
+from vaultlab.ingest import discovery, excerpts, grouped, reader, s3
 from vaultlab.ingest.ledger import INSERT_LEDGER_ROW
 from vaultlab.ingest.pairing import (
     COUNT_FRESH,
@@ -306,7 +306,7 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
     finally:
         bar.close()
     unreadable = [(line, f"line of {nbytes} bytes is longer than the limit of {max_line_bytes}",
-                   reader.redact_excerpt(excerpt)) for line, nbytes, excerpt in oversized.lines]
+                   excerpts.redact_excerpt(excerpt)) for line, nbytes, excerpt in oversized.lines]
     if oversized.damaged_at:
         unreadable.append((*oversized.damaged_at, None))
     for line, reason, excerpt in unreadable:
@@ -328,7 +328,7 @@ def _stage_batch(cur, batch, stage_sql: str, params: dict, *, first: bool) -> No
 def _load_segment(cur, file_id: int, result: FileResult) -> None:
     """Quarantine the segment's bad records, skip duplicates, pair the rest into events."""
     params = {"file_id": file_id}
-    reader.quarantine_staged(cur)
+    excerpts.quarantine_staged(cur)
     staged, bad, ts_min, ts_max = cur.execute("""
         select count(*) filter (where part = 0), count(reason) filter (where part = 0),
                min(ts) filter (where reason is null), max(ts) filter (where reason is null)

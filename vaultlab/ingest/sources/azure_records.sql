@@ -116,7 +116,7 @@ classified as (
 )
 select
     line, reason,
-    -- a bad record's first bytes: reader.redact_excerpt keeps its shape and field names, no value
+    -- a bad record's first bytes: excerpts.redact_excerpt keeps its shape and field names, no value
     case when reason is not null then raw[1:4096] end as excerpt,
     case when reason is null then vl_record_hash((e.time, e.resourceId, e.operationName, e.category, e.resultType, e.resultSignature,
         e.resultDescription, e.callerIpAddress, e.location, e.properties, list_sort(json_keys(e.identity.claim)))) end as rec_hash,

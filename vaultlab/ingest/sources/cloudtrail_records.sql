@@ -53,7 +53,7 @@ checked as (
 ),
 base as (
     select line, raw, txt, reason, e,
-        -- a bad record's first bytes: reader.redact_excerpt keeps its shape and field names, no value
+        -- a bad record's first bytes: excerpts.redact_excerpt keeps its shape and field names, no value
         case when reason is not null then raw[1:4096] end as excerpt,
         coalesce(e.recipientAccountId, e.userIdentity.accountId) as account_id,
         e.awsRegion as region,

@@ -146,7 +146,7 @@ classified as (
 )
 select
     line, reason,
-    -- a bad record's first bytes: reader.redact_excerpt keeps its shape and field names, no value
+    -- a bad record's first bytes: excerpts.redact_excerpt keeps its shape and field names, no value
     case when reason is not null then raw[1:4096] end as excerpt,
     case when reason is null then vl_record_hash((e, p.serviceName, p.methodName, p.resourceName, p.resourceLocation, p.status,
         p.authenticationInfo, p.requestMetadata, list_sort(json_keys(request)), list_sort(json_keys(response)))) end as rec_hash,

@@ -49,7 +49,7 @@ checked as (
 ),
 base as (
     select line, raw, txt, reason,
-        -- a bad line's first bytes: reader.redact_excerpt keeps its shape and field names, no value
+        -- a bad line's first bytes: excerpts.redact_excerpt keeps its shape and field names, no value
         case when reason is not null then raw[1:4096] end as excerpt,
         e,
         case when e.type like '%request' then 'request' else 'response' end as kind,
