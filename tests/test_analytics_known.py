@@ -178,16 +178,30 @@ def test_junit_and_csv_formats(month):
     assert csv_out.stdout.splitlines()[0] == "framework,control_id,check,resource,status,reason"
 
 
-def test_a_failing_check_is_an_error_and_exit_2(month, tmp_path):
+def test_a_failing_check_is_an_error_and_exit_2(month, tmp_path, monkeypatch):
     db, _, _ = month
     config = tmp_path / "vaultlab.toml"
     config.write_text('[thresholds]\nbusiness_timezone = "Mars/Olympus_Mons"\n')
-    result = run_cli("check", "--framework", "soc2", "--period", "2026-10", "--config", str(config),
-                     "--format", "json", db=db)
-    assert result.returncode == 2
-    report = json.loads(result.stdout)
+    refused = run_cli("check", "--framework", "soc2", "--period", "2026-10", "--config", str(config), db=db)
+    assert refused.returncode == 2 and "business_timezone" in refused.stderr  # a bad value never reaches a check
+    # a check that fails as it runs (here: its SQL broken) is an error; the others still run
+    import dataclasses
+
+    from vaultlab.controls import output, run
+
+    real = run.load_check
+
+    def broken(name):
+        check = real(name)
+        return dataclasses.replace(check, sql="select * from no_such_view") if name == "anomalous_access" else check
+
+    monkeypatch.setattr(run, "load_check", broken)
+    with Warehouse(db) as wh:
+        result = run.run_checks(wh, "soc2", parse_period("2026-10"), record=False)
+    assert result.exit_code == 2
+    report = json.loads(output.render(result, "json"))
     errors = [r for req in report["requirements"] for r in req["results"] if r["status"] == "error"]
-    assert errors and {r["check"] for r in errors} == {"anomalous_access"}  # the one reading off_hours_human
+    assert errors and {r["check"] for r in errors} == {"anomalous_access"}
     assert all("the check failed" in r["reason"] for r in errors)
     statuses = {req["id"]: req["status"] for req in report["requirements"]}
     assert statuses["CC6.6"] == "error" and statuses["C1.2"] == "alarm"  # other checks still ran
