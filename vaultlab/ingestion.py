@@ -185,8 +185,16 @@ def ingest(wh: Warehouse, paths: list[str], *, fmt: str | None = None,
                 _load_group(wh, group, results, progress)
             run = []
             if not why:
-                results[path] = ingest_file(wh, path, found, progress=progress, display=display)
+                results[path] = _ingest_or_refuse(wh, path, found, progress, display)
         return done + [results[path] for path, *_ in plan]
+
+
+def _ingest_or_refuse(wh: Warehouse, path: Path, fmt: str, progress: bool | None, display: str | None):
+    """Load one file; one too large for its layout is skipped (rolled back) and the run goes on."""
+    try:
+        return ingest_file(wh, path, fmt, progress=progress, display=display)
+    except reader.TooLarge as err:
+        return FileResult(path=display or str(path), format=fmt, file_id=None, skipped=str(err))
 
 
 def _load_group(wh: Warehouse, group: list[tuple], results: dict, progress: bool | None) -> None:
@@ -194,6 +202,9 @@ def _load_group(wh: Warehouse, group: list[tuple], results: dict, progress: bool
     try:
         with wh.transaction() as cur:
             standalone.load_group(cur, group, results, max_line_bytes=reader.MAX_LINE_BYTES, progress=progress)
+    except reader.TooLarge:  # a small .gz that inflates past a limit: the group again, a file at a time
+        for path, display, fmt in group:
+            results[path] = _ingest_or_refuse(wh, path, fmt, progress, display)
     except duckdb.Error as err:
         names = results[group[0][0]].path + (f" and {len(group) - 1} more file(s)" if len(group) > 1 else "")
         raise VaultlabError(f"loading {names} failed and was rolled back: {str(err).splitlines()[0]}") from None
@@ -312,7 +323,7 @@ def _batches(stream, head: bytes, oversized: reader.Oversized, max_line_bytes: i
     if depth:
         return reader.iter_container_batches(stream, depth, oversized)
     if kind == "pretty":
-        return reader.iter_pretty_batches(stream)
+        return reader.iter_pretty_batches(stream, oversized)
     return reader.iter_line_batches(stream, oversized, max_line_bytes=max_line_bytes)
 
 
