@@ -256,3 +256,24 @@ def test_a_bomb_is_read_in_bounded_memory(tmp_path, name, blob, expected):
     counts, peak_mib = result.stdout.splitlines()[-2:]
     assert counts.startswith(expected)
     assert int(peak_mib) < 600, f"{name}: peak RSS {peak_mib} MiB"  # about 250 MiB when idle after imports
+
+
+# --- issue 12 item 8: records up to the documented 16 MiB at the default memory limit ------
+
+def _big_record(number: int, value_bytes: int) -> bytes:
+    return json.dumps({"time": f"2026-10-01T00:00:{number:02d}Z", "type": "request",
+                       "auth": {"client_token": "hmac-sha256:" + "ab" * 32},
+                       "request": {"id": f"big-{number}", "operation": "update", "path": "secret/data/big",
+                                   "data": {"blob": "hmac-sha256:" + "a" * value_bytes}}}).encode() + b"\n"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=False, reason="the record hash md5_number(json(txt)) allocates ~10x a record "
+                   "(128 MiB for 12 MiB); the record identity is being rewritten on the normalise branch")
+@pytest.mark.parametrize("sizes", [[4 << 20] * 10, [12 << 20]], ids=["ten-4MiB", "one-12MiB"])
+def test_records_up_to_16_mib_load_at_the_default_memory_limit(tmp_path, sizes, monkeypatch):
+    monkeypatch.delenv("VAULTLAB_MEMORY_LIMIT", raising=False)
+    (tmp_path / "big.log").write_bytes(b"".join(_big_record(n, size) for n, size in enumerate(sizes)))
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        [r] = ingest(wh, [str(tmp_path / "big.log")], progress=False)
+    assert (r.lines_read, r.events_loaded, r.quarantined) == (len(sizes), len(sizes), 0)
