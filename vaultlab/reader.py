@@ -219,10 +219,11 @@ def redact_excerpt(raw: bytes) -> str:
 
 SLICE_BYTES = 1 << 20  # text is split into lines a slice at a time: memory stays flat for short lines
 MAX_BATCH_ROWS = 1 << 18  # records handed to DuckDB in one statement from a JSON-lines file
+LONG_LINE_BYTES = 256 << 10  # a slice holding a longer line is staged alone
 
 
-def _slices(body: bytes, first_line: int) -> Iterator[tuple[pa.Table, int]]:
-    """(table, lines) per slice of `body` (which ends with a newline), blank lines left out.
+def _slices(body: bytes, first_line: int) -> Iterator[tuple[pa.Table, int, bool]]:
+    """(table, lines, holds a long line) per slice of `body` (which ends with a newline), blank lines left out.
 
     A blank line is not a record; dropping it here keeps a file of nothing but newlines
     (204 KB of gzip can hold 200 MB of them) from becoming millions of rows.
@@ -244,17 +245,26 @@ def _slices(body: bytes, first_line: int) -> Iterator[tuple[pa.Table, int]]:
         blank = (lengths == 1) | ((lengths == 2) & (piece[ends - 2] == 13))
         if blank.any():
             raw, numbers = raw.filter(pa.array(~blank)), numbers[~blank]
-        yield pa.table({"line": pa.array(numbers), "raw": raw}), len(ends)
+        long = bool(len(lengths)) and int(lengths.max()) > LONG_LINE_BYTES
+        yield pa.table({"line": pa.array(numbers), "raw": raw}), len(ends), long
         start, line = stop, line + len(ends)
 
 
 def _line_tables(body: bytes, first_line: int) -> Iterator[tuple[pa.Table, int]]:
-    """(batch of at most about MAX_BATCH_ROWS records, lines it covers) for the lines in `body`."""
+    """(batch of at most about MAX_BATCH_ROWS records, lines it covers) for the lines in `body`.
+
+    A slice holding a long line is a batch of its own: DuckDB's parse takes many times a
+    record's size, so several multi-MiB records in one statement exhaust its memory limit
+    where each alone fits.
+    """
     tables, rows, lines = [], 0, 0
-    for table, count in _slices(body, first_line):
+    for table, count, long in _slices(body, first_line):
+        if long and tables:
+            yield combined(tables, copy=False), lines
+            tables, rows, lines = [], 0, 0
         tables.append(table)
         rows, lines = rows + table.num_rows, lines + count
-        if rows >= MAX_BATCH_ROWS:
+        if rows >= MAX_BATCH_ROWS or long:
             yield combined(tables, copy=False), lines
             tables, rows, lines = [], 0, 0
     if lines:
