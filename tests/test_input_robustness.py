@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from vaultlab import Warehouse, ingest, reader
+from vaultlab.synth import synthesize
 from conftest import ROOT, rows, run_cli
 
 
@@ -280,3 +281,14 @@ def test_records_up_to_16_mib_load_at_the_default_memory_limit(tmp_path, sizes, 
     with Warehouse(tmp_path / "w.duckdb") as wh:
         [r] = ingest(wh, [str(tmp_path / "big.log")], progress=False)
     assert (r.lines_read, r.events_loaded, r.quarantined) == (len(sizes), len(sizes), 0)
+
+
+@pytest.mark.slow
+def test_a_lower_memory_limit_loads_in_smaller_segments_instead_of_failing(tmp_path):
+    synthesize(tmp_path, lines=120_000, seed=3)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VAULTLAB_MEMORY_LIMIT": "96MB"}
+    result = subprocess.run([sys.executable, "-m", "vaultlab", "--db", str(tmp_path / "w.duckdb"), "ingest", "--quiet",
+                             str(tmp_path / "vault_audit.log")], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()[2:]
+    assert line.split()[2:4] == ["120000", "120000"]

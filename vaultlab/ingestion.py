@@ -288,7 +288,7 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
     params = {"max_line_bytes": max_line_bytes, "file_id": file_id}
     stage_sql = f"select *, $file_id::integer as file_id from ({FORMATS[fmt].RECORDS_SQL})"
     oversized = reader.Oversized()
-    staged = 0
+    staged, segment_lines = 0, _segment_lines(cur)
     bar = Progress(path.name, None if reader.is_gzip(path) else size, progress)
     try:
         stream, on_disk = reader.open_hashed(path)
@@ -297,7 +297,7 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
             for batch, nbytes in batches:
                 _stage_batch(cur, batch, stage_sql, params, first=staged == 0)
                 staged += batch.num_rows
-                if staged >= SEGMENT_LINES:
+                if staged >= segment_lines:
                     _load_segment(cur, file_id, result)
                     staged = 0
                 bar.advance(nbytes, batch.num_rows)
@@ -315,6 +315,24 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
     result.quarantined += len(unreadable)
     cur.execute("drop table if exists stage; drop table if exists skipped")
     return on_disk.sha256.hexdigest(), on_disk.size
+
+
+_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+          "KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12}
+
+
+_FIXED_COST = 72 * 10 ** 6  # of DuckDB's memory, taken whatever the segment size (measured)
+
+
+def _segment_lines(cur) -> int:
+    """SEGMENT_LINES at the default memory limit (512 MB), in proportion below it: a lower
+    VAULTLAB_MEMORY_LIMIT loads a file in more, smaller segments (slower) instead of failing."""
+    [(setting,)] = cur.execute("select current_setting('memory_limit')").fetchall()
+    found = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]+)\s*", str(setting))
+    if not found or found.group(2) not in _UNITS:
+        return SEGMENT_LINES
+    limit = float(found.group(1)) * _UNITS[found.group(2)]
+    return max(10_000, min(SEGMENT_LINES, int(SEGMENT_LINES * (limit - _FIXED_COST) / (512 * 10 ** 6 - _FIXED_COST))))
 
 
 def _batches(stream, head: bytes, oversized: reader.Oversized, max_line_bytes: int):
