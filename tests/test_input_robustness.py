@@ -14,6 +14,7 @@ from conftest import ROOT, rows, run_cli
 
 from vaultlab import Warehouse, ingest
 from vaultlab.ingest import reader
+from vaultlab.synth.vault import synthesize
 
 
 def _vault_lines(synth_small, n: int) -> list[bytes]:
@@ -214,3 +215,81 @@ def test_standard_input_is_read(synth_small, tmp_path, name):
     assert result.returncode == 0, result.stderr
     [(path, line)] = _table(result.stdout).items()
     assert path == "<stdin>" and line.split()[3] == "12"
+
+
+# --- issue 11 item 16, issue 12 item 10: bombs and huge documents in bounded memory --------
+
+_MEASURE = """
+import resource, sys
+from vaultlab import Warehouse, ingest
+with Warehouse(sys.argv[1]) as wh:
+    [r] = ingest(wh, [sys.argv[2]], fmt=sys.argv[3], progress=False)
+print(r.lines_read, r.events_loaded, r.quarantined, r.skipped or "", sep="|")
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def _members(unit: bytes, count: int) -> bytes:
+    """`count` gzip members of `unit`: a file a thousand times smaller than what it inflates to."""
+    return gzip.compress(unit, mtime=0) * count
+
+
+_RECORD = json.dumps({"time": "2026-10-01T00:00:00Z", "type": "request",
+                      "request": {"id": "r-1", "path": "secret/data/a", "operation": "read"}}).encode()
+_MIB = 1 << 20
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, blob, expected", [
+    # 400 MiB on one line: read past in bounded steps, quarantined as too long
+    ("line", _members(b"a" * _MIB, 400) + gzip.compress(b"\n" + _RECORD + b"\n"), "2|1|1|"),
+    # 64 MiB of newlines: blank lines are no records, and become no rows
+    ("newlines", gzip.compress(_RECORD + b"\n") + _members(b"\n" * _MIB, 64), "1|1|0|"),
+    # a list document of 200 MiB: refused as soon as it passes the limit
+    ("document", gzip.compress(b"[", mtime=0) + _members((_RECORD + b",") * (_MIB // (len(_RECORD) + 1)), 200),
+     "0|0|0|JSON documents over 64 MiB are not read whole"),
+])
+def test_a_bomb_is_read_in_bounded_memory(tmp_path, name, blob, expected):
+    (tmp_path / f"{name}.gz").write_bytes(blob)
+    result = subprocess.run([sys.executable, "-c", _MEASURE, str(tmp_path / "w.duckdb"), str(tmp_path / f"{name}.gz"),
+                             "vault"], capture_output=True, text=True, timeout=300, env={**os.environ,
+                                                                                         "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    counts, peak_mib = result.stdout.splitlines()[-2:]
+    assert counts.startswith(expected)
+    assert int(peak_mib) < 600, f"{name}: peak RSS {peak_mib} MiB"  # about 250 MiB when idle after imports
+
+
+# --- issue 12 item 8: records up to the documented 16 MiB at the default memory limit ------
+
+def _big_record(number: int, value_bytes: int) -> bytes:
+    return json.dumps({"time": f"2026-10-01T00:00:{number:02d}Z", "type": "request",
+                       "auth": {"client_token": "hmac-sha256:" + "ab" * 32},
+                       "request": {"id": f"big-{number}", "operation": "update", "path": "secret/data/big",
+                                   "data": {"blob": "hmac-sha256:" + "a" * value_bytes}}}).encode() + b"\n"
+
+
+_HASH_COST = pytest.mark.xfail(strict=False, reason="the record hash md5_number(json(txt)) allocates ~10x a "
+                               "record (128 MiB for 12 MiB); the record identity is rewritten on the normalise branch")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sizes", [[4 << 20] * 10, [1536 << 10] * 12, pytest.param([12 << 20], marks=_HASH_COST)],
+                         ids=["ten-4MiB", "twelve-1.5MiB", "one-12MiB"])
+def test_records_up_to_16_mib_load_at_the_default_memory_limit(tmp_path, sizes, monkeypatch):
+    monkeypatch.delenv("VAULTLAB_MEMORY_LIMIT", raising=False)
+    (tmp_path / "big.log").write_bytes(b"".join(_big_record(n, size) for n, size in enumerate(sizes)))
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        [r] = ingest(wh, [str(tmp_path / "big.log")], progress=False)
+    assert (r.lines_read, r.events_loaded, r.quarantined) == (len(sizes), len(sizes), 0)
+
+
+@pytest.mark.slow
+def test_a_lower_memory_limit_loads_in_smaller_segments_instead_of_failing(tmp_path):
+    synthesize(tmp_path, lines=120_000, seed=3)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VAULTLAB_MEMORY_LIMIT": "96MB"}
+    result = subprocess.run([sys.executable, "-m", "vaultlab", "--db", str(tmp_path / "w.duckdb"), "ingest", "--quiet",
+                             str(tmp_path / "vault_audit.log")], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr
+    [line] = result.stdout.splitlines()[2:]
+    assert line.split()[2:4] == ["120000", "120000"]

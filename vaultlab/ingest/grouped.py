@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vaultlab.ingest import excerpts, reader
+from vaultlab.ingest import excerpts, reader, streams
 from vaultlab.ingest.ledger import INSERT_LEDGER_ROW
 from vaultlab.ingest.pairing import EVENT_COLUMNS, UNIQUE_EVENT_IDS
 from vaultlab.ingest.progress import Progress
@@ -84,9 +84,9 @@ class _Read:
 def read_file(path: Path, max_line_bytes: int) -> _Read:
 
     oversized = reader.Oversized()
-    stream, on_disk = reader.open_hashed(path)
+    stream, on_disk = streams.open_hashed(path)
     with stream:
-        batches = list(reader.record_batches(stream, reader.head(path), oversized, max_line_bytes))
+        batches = list(reader.record_batches(stream, streams.head(path), oversized, max_line_bytes))
     return _Read(path, batches, on_disk.sha256.hexdigest(), on_disk.size, oversized)
 
 

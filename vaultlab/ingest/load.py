@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from vaultlab.errors import VaultlabError
-from vaultlab.ingest import discovery, excerpts, grouped, reader, s3
+from vaultlab.ingest import discovery, excerpts, grouped, reader, s3, streams
 from vaultlab.ingest.ledger import INSERT_LEDGER_ROW
 from vaultlab.ingest.pairing import (
     COUNT_FRESH,
@@ -117,8 +117,8 @@ def sniff(path: Path) -> str | None:
     Reads up to SNIFF_BYTES (a first record may be a long LIST response); a record cut off
     by that limit is still recognised by its leading fields.
     """
-    found = _sniff_sample(reader.head(path, 1 << 16))  # the first records, usually
-    return found or _sniff_sample(reader.head(path, SNIFF_BYTES)) or _sniff_past_junk(path)
+    found = _sniff_sample(streams.head(path, 1 << 16))  # the first records, usually
+    return found or _sniff_sample(streams.head(path, SNIFF_BYTES)) or _sniff_past_junk(path)
 
 
 JUNK_SCAN_BYTES = 32 << 20  # how far sniffing looks past junk for a first record
@@ -127,7 +127,7 @@ _AFTER_JUNK = re.compile(rb"[\n\x00][ \t\r]*(?=[{\[])")  # a record after a newl
 
 def _sniff_past_junk(path: Path, tries: int = 20) -> str | None:
     """The format of the records after junk at the start of a file (a crash can leave a NUL block)."""
-    sample = reader.head(path, JUNK_SCAN_BYTES)
+    sample = streams.head(path, JUNK_SCAN_BYTES)
     if len(sample) <= SNIFF_BYTES and not sample.lstrip(b" \t\r\n").startswith(b"\x00"):
         return None  # all of it was sniffed already
     for match in islice(_AFTER_JUNK.finditer(sample), tries):
@@ -195,8 +195,16 @@ def ingest(wh: Warehouse, paths: list[str], *, source: str | None = None, fmt: s
                 _load_group(wh, group, results, progress)
             run = []
             if not why:
-                results[path] = ingest_file(wh, path, found, progress=progress, display=display)
+                results[path] = _ingest_or_refuse(wh, path, found, progress, display)
         return done + [results[path] for path, *_ in plan]
+
+
+def _ingest_or_refuse(wh: Warehouse, path: Path, fmt: str, progress: bool | None, display: str | None):
+    """Load one file; one too large for its layout is skipped (rolled back) and the run goes on."""
+    try:
+        return ingest_file(wh, path, fmt, progress=progress, display=display)
+    except reader.TooLarge as err:
+        return FileResult(path=display or str(path), format=fmt, file_id=None, skipped=str(err))
 
 
 def _load_group(wh: Warehouse, group: list[tuple], results: dict, progress: bool | None) -> None:
@@ -204,6 +212,9 @@ def _load_group(wh: Warehouse, group: list[tuple], results: dict, progress: bool
     try:
         with wh.transaction() as cur:
             grouped.load_group(cur, group, results, max_line_bytes=reader.MAX_LINE_BYTES, progress=progress)
+    except reader.TooLarge:  # a small .gz that inflates past a limit: the group again, a file at a time
+        for path, display, fmt in group:
+            results[path] = _ingest_or_refuse(wh, path, fmt, progress, display)
     except duckdb.Error as err:
         names = results[group[0][0]].path + (f" and {len(group) - 1} more file(s)" if len(group) > 1 else "")
         raise VaultlabError(f"loading {names} failed and was rolled back: {str(err).splitlines()[0]}") from None
@@ -217,7 +228,7 @@ def _settle(path: Path, named: bool, display: str | None, fmt: str | None, why: 
     if why:
         return path, display, fmt, why
     try:
-        empty = path.stat().st_size == 0 or not reader.head(path, 1)
+        empty = path.stat().st_size == 0 or not streams.head(path, 1)
         found = None if empty else fmt or sniff(path)
     except VaultlabError:
         if named:
@@ -288,16 +299,16 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
     params = {"max_line_bytes": max_line_bytes, "file_id": file_id}
     stage_sql = f"select *, $file_id::integer as file_id from ({SOURCES[fmt].RECORDS_SQL})"
     oversized = reader.Oversized()
-    staged = 0
-    bar = Progress(path.name, None if reader.is_gzip(path) else size, progress)
+    staged, segment_lines = 0, _segment_lines(cur)
+    bar = Progress(path.name, None if streams.is_gzip(path) else size, progress)
     try:
-        stream, on_disk = reader.open_hashed(path)
+        stream, on_disk = streams.open_hashed(path)
         with stream:
-            batches = reader.record_batches(stream, reader.head(path), oversized, max_line_bytes)
+            batches = reader.record_batches(stream, streams.head(path), oversized, max_line_bytes)
             for batch, nbytes in batches:
                 _stage_batch(cur, batch, stage_sql, params, first=staged == 0)
                 staged += batch.num_rows
-                if staged >= SEGMENT_LINES:
+                if staged >= segment_lines:
                     _load_segment(cur, file_id, result)
                     staged = 0
                 bar.advance(nbytes, batch.num_rows)
@@ -315,6 +326,24 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
     result.quarantined += len(unreadable)
     cur.execute("drop table if exists stage; drop table if exists skipped")
     return on_disk.sha256.hexdigest(), on_disk.size
+
+
+_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+          "KB": 10 ** 3, "MB": 10 ** 6, "GB": 10 ** 9, "TB": 10 ** 12}
+
+
+_FIXED_COST = 72 * 10 ** 6  # of DuckDB's memory, taken whatever the segment size (measured)
+
+
+def _segment_lines(cur) -> int:
+    """SEGMENT_LINES at the default memory limit (512 MB), in proportion below it: a lower
+    VAULTLAB_MEMORY_LIMIT loads a file in more, smaller segments (slower) instead of failing."""
+    [(setting,)] = cur.execute("select current_setting('memory_limit')").fetchall()
+    found = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]+)\s*", str(setting))
+    if not found or found.group(2) not in _UNITS:
+        return SEGMENT_LINES
+    limit = float(found.group(1)) * _UNITS[found.group(2)]
+    return max(10_000, min(SEGMENT_LINES, int(SEGMENT_LINES * (limit - _FIXED_COST) / (512 * 10 ** 6 - _FIXED_COST))))
 
 
 

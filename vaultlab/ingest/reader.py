@@ -11,164 +11,38 @@ record happen afterwards inside DuckDB. Two layouts are understood:
 
 from __future__ import annotations
 
-import hashlib
-import io
 import re
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO, Iterator
 
 import numpy as np
 import pyarrow as pa
 
+from vaultlab.errors import VaultlabError
+
 CHUNK_BYTES = 16 << 20  # read size; a batch holds this much text
 MAX_LINE_BYTES = 16 << 20  # a longer line is quarantined, not loaded
 EXCERPT_BYTES = 1024
 ROWS_PER_BATCH = 4096
-PRETTY_MAX_BYTES = 256 << 20  # pretty-printed files are read whole
+# Pretty-printed files and list documents are read whole; their splitting takes several
+# times their size, so these limits keep the peak under 1 GB (benchmarks/README.md)
+PRETTY_MAX_BYTES = 64 << 20
+WHOLE_READ_STEP = 16 << 20
 
 
-def is_gzip(path: Path) -> bool:
-    with open(path, "rb") as probe:
-        return probe.read(2) == b"\x1f\x8b"
+class TooLarge(VaultlabError):
+    """A file whose layout is read whole is larger than that layout's limit: it is skipped."""
 
 
-INFLATE_IN = 1 << 16  # compressed bytes handed to zlib at a time
-INFLATE_OUT = 1 << 20  # most bytes one zlib call may produce: a bomb inflates a thousandfold
-
-
-class Gunzip(io.RawIOBase):
-    """gzip decompression in bounded steps that keeps everything before damage.
-
-    gzip.GzipFile drops the data of a read that meets the end of a truncated file; a
-    rotation stopped mid-write leaves exactly such files. Here the readable part comes out
-    first, then the error: when zlib raises, the step is replayed a byte at a time from a
-    copy of the decompressor taken before it, so every byte inflated before the damage is
-    kept (all of them when only the CRC trailer is bad). Each step inflates at most
-    INFLATE_OUT bytes, so memory stays flat whatever the ratio. Concatenated members are
-    read in turn.
-    """
-
-    def __init__(self, raw: BinaryIO):
-        self._raw, self._unzip, self._out = raw, zlib.decompressobj(47), bytearray()
-        self._pending = b""  # compressed bytes not yet inflated
-        self._fed = 0  # compressed bytes taken from the file
-        self._fresh = True  # the current member has received no byte yet
-        self._error: Exception | None = None
-        self._done = False
-
-    def readable(self) -> bool:
-        return True
-
-    def _fill(self, want: int) -> None:
-        while len(self._out) < want and not self._done:
-            if not self._pending:
-                self._pending = self._raw.read(INFLATE_IN)
-                self._fed += len(self._pending)
-                if not self._pending:
-                    self._done = True
-                    if not self._fresh:
-                        self._error = EOFError(f"compressed data ends before its end marker (byte {self._fed})")
-                    return
-            self._step()
-
-    def _step(self) -> None:
-        data, saved = self._pending, self._unzip.copy()
-        self._fresh = False
-        try:
-            self._out += self._unzip.decompress(data, INFLATE_OUT)
-        except zlib.error as err:
-            self._unzip = saved
-            self._salvage(data, err)
-            return
-        self._pending = self._unzip.unconsumed_tail
-        if self._unzip.eof:  # the next gzip member, if any, starts with the unused bytes
-            self._pending, self._unzip, self._fresh = self._unzip.unused_data, zlib.decompressobj(47), True
-
-    def _salvage(self, data: bytes, err: zlib.error) -> None:
-        """Inflate `data` a byte at a time up to the damage, then stop with its position."""
-        at = self._fed - len(data)
-        for i in range(len(data)):
-            try:
-                self._out += self._unzip.decompress(data[i:i + 1])
-            except zlib.error:
-                at += i
-                break
-        self._done, self._error = True, zlib.error(f"{err} at compressed byte {at}")
-
-    def read(self, size: int = -1) -> bytes:
-        self._fill(size if size >= 0 else 1 << 62)
-        if not self._out and self._error:
-            err, self._error = self._error, None
-            raise err
-        n = len(self._out) if size < 0 else size
-        data = bytes(self._out[:n])
-        del self._out[:n]
-        return data
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
-def open_binary(path: Path) -> BinaryIO:
-    """Open a file for reading, decompressing gzip by its magic bytes (not its name)."""
-    return Gunzip(open(path, "rb")) if is_gzip(path) else open(path, "rb")
-
-
-class HashingFile(io.RawIOBase):
-    """A file read through SHA-256: the digest and size of exactly the bytes read from disk.
-
-    A live log may grow while it is read; the ledger then records what was loaded.
-    """
-
-    def __init__(self, path: Path):
-        self._fh = open(path, "rb")
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        n = self._fh.readinto(buffer)
-        if n:
-            self.sha256.update(memoryview(buffer)[:n])
-            self.size += n
-        return n
-
-    def close(self) -> None:
-        self._fh.close()
-        super().close()
-
-
-def open_hashed(path: Path) -> tuple[BinaryIO, HashingFile]:
-    """Open for reading (gunzipping by magic bytes) while hashing the bytes on disk."""
-    raw = HashingFile(path)
-    buffered = io.BufferedReader(raw, buffer_size=1 << 20)
-    stream = Gunzip(buffered) if is_gzip(path) else buffered
-    return stream, raw
-
-
-def head(path: Path, size: int = 1 << 16) -> bytes:
-    """The first bytes of a file, decompressed; of a damaged .gz, what can be read."""
-    out = bytearray()
-    with open_binary(path) as fh:
-        try:
-            while len(out) < size and (block := fh.read(min(1 << 20, size - len(out)))):
-                out += block
-        except (EOFError, zlib.error):
-            if not out:
-                from vaultlab.errors import VaultlabError
-
-                raise VaultlabError(f"{path} is not a readable gzip file") from None
-    return bytes(out)
+def read_whole(stream: BinaryIO, limit: int, oversized: "Oversized", refusal: str) -> bytearray:
+    """All of `stream` in bounded steps, refused as soon as it passes `limit` (a bomb never inflates whole)."""
+    data = bytearray()
+    while block := _read(stream, WHOLE_READ_STEP, oversized):
+        data += block
+        if len(data) > limit:
+            raise TooLarge(refusal)
+    return data
 
 
 def looks_pretty_printed(sample: bytes) -> bool:
@@ -188,20 +62,58 @@ class Oversized:
     damaged_at: tuple[int, str] | None = None  # (line, reason): compressed data that ends early
 
 
-def _batch(body: bytes, first_line: int) -> tuple[pa.Table, int]:
-    """Arrow table of the lines in `body` (which ends with a newline), numbered from first_line."""
-    buf = np.frombuffer(body, dtype=np.uint8)
-    ends = np.flatnonzero(buf == 10)
-    offsets = np.empty(len(ends) + 1, dtype=np.int64)
-    offsets[0] = 0
-    offsets[1:] = ends + 1  # each element keeps its newline; SQL trims it
-    raw = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(body)]
-    )
-    lines = pa.array(np.arange(first_line, first_line + len(ends), dtype=np.int64))
-    table = pa.table({"line": lines, "raw": raw})
-    # several record batches, so that DuckDB parses them on all cores
-    return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH)), len(ends)
+SLICE_BYTES = 1 << 20  # text is split into lines a slice at a time: memory stays flat for short lines
+MAX_BATCH_ROWS = 1 << 18  # records handed to DuckDB in one statement from a JSON-lines file
+LONG_LINE_BYTES = 256 << 10  # a slice holding a longer line is staged alone
+
+
+def _slices(body: bytes, first_line: int) -> Iterator[tuple[pa.Table, int, bool]]:
+    """(table, lines, holds a long line) per slice of `body` (which ends with a newline), blank lines left out.
+
+    A blank line is not a record; dropping it here keeps a file of nothing but newlines
+    (204 KB of gzip can hold 200 MB of them) from becoming millions of rows.
+    """
+    buf, whole = np.frombuffer(body, dtype=np.uint8), pa.py_buffer(body)
+    start, line = 0, first_line
+    while start < len(body):
+        stop = min(start + SLICE_BYTES, len(body))
+        if stop < len(body):
+            cut = body.rfind(b"\n", start, stop)
+            stop = cut + 1 if cut >= 0 else body.find(b"\n", stop) + 1
+        piece = buf[start:stop]
+        ends = np.flatnonzero(piece == 10) + 1
+        offsets = np.r_[0, ends].astype(np.int64)  # each element keeps its newline; SQL trims it
+        raw = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), whole.slice(start, stop - start)])
+        numbers = np.arange(line, line + len(ends), dtype=np.int64)
+        lengths = np.diff(offsets)
+        blank = (lengths == 1) | ((lengths == 2) & (piece[ends - 2] == 13))
+        if blank.any():
+            raw, numbers = raw.filter(pa.array(~blank)), numbers[~blank]
+        long = bool(len(lengths)) and int(lengths.max()) > LONG_LINE_BYTES
+        yield pa.table({"line": pa.array(numbers), "raw": raw}), len(ends), long
+        start, line = stop, line + len(ends)
+
+
+def _line_tables(body: bytes, first_line: int) -> Iterator[tuple[pa.Table, int]]:
+    """(batch of at most about MAX_BATCH_ROWS records, lines it covers) for the lines in `body`.
+
+    A slice holding a long line is a batch of its own: DuckDB's parse takes many times a
+    record's size, so several multi-MiB records in one statement exhaust its memory limit
+    where each alone fits.
+    """
+    tables, rows, lines = [], 0, 0
+    for table, count, long in _slices(body, first_line):
+        if long and tables:
+            yield combined(tables, copy=False), lines
+            tables, rows, lines = [], 0, 0
+        tables.append(table)
+        rows, lines = rows + table.num_rows, lines + count
+        if rows >= MAX_BATCH_ROWS or long:
+            yield combined(tables, copy=False), lines
+            tables, rows, lines = [], 0, 0
+    if lines:
+        yield combined(tables, copy=False), lines
 
 
 def _read(stream: BinaryIO, size: int, oversized: Oversized) -> bytes:
@@ -246,16 +158,20 @@ def iter_line_batches(stream: BinaryIO, oversized: Oversized, *, chunk_bytes: in
                 carry = buf
             continue
         body, carry = buf[: cut + 1], buf[cut + 1:]
-        table, count = _batch(body, next_line)
-        next_line += count
-        yield table, len(data)
+        nbytes = len(data)
+        for table, count in _line_tables(body, next_line):
+            next_line += count
+            if table.num_rows:
+                yield table, nbytes
+                nbytes = 0
     if skip is not None:
         oversized.lines.append(tuple(skip))
         next_line += 1
     elif carry:
-        table, _ = _batch(carry + b"\n", next_line)
-        next_line += 1
-        yield table, 0
+        for table, count in _line_tables(carry + b"\n", next_line):
+            next_line += count
+            if table.num_rows:
+                yield table, 0
     if oversized.damaged_at:  # the damage starts after the last line read
         oversized.damaged_at = (next_line, oversized.damaged_at[1])
 
@@ -268,15 +184,10 @@ def split_objects(data: bytes) -> list[bytes]:
     return _OBJECT_START.split(data)
 
 
-def iter_pretty_batches(stream: BinaryIO) -> Iterator[tuple[pa.Table, int]]:
+def iter_pretty_batches(stream: BinaryIO, oversized: "Oversized | None" = None) -> Iterator[tuple[pa.Table, int]]:
     """Yield one batch holding every object of a concatenated pretty-printed JSON file."""
-    data = stream.read(PRETTY_MAX_BYTES + 1)
-    if len(data) > PRETTY_MAX_BYTES:
-        from vaultlab.errors import VaultlabError
-
-        raise VaultlabError(
-            "pretty-printed JSON files over 256 MB are not supported; convert with `jq -c . FILE`"
-        )
+    data = bytes(read_whole(stream, PRETTY_MAX_BYTES, oversized or Oversized(),
+                            "pretty-printed JSON files over 64 MiB are not read; convert with `jq -c . FILE`"))
     parts = split_objects(data)
     starts = np.cumsum([1] + [p.count(b"\n") + 1 for p in parts[:-1]], dtype=np.int64)
     raw = pa.array([p.replace(b"\n", b" ") for p in parts], type=pa.large_binary())
@@ -288,7 +199,7 @@ def iter_pretty_batches(stream: BinaryIO) -> Iterator[tuple[pa.Table, int]]:
 # [...]}` (Azure), `{"entries": [...]}` (the Logging API), or a bare array (exports, jq -s).
 _WRAPPER = re.compile(rb'\A\s*\{\s*"(Records|records|entries)"\s*:\s*\[')
 _ARRAY = re.compile(rb"\A\s*\[")
-CONTAINER_MAX_BYTES = 1 << 30  # a container document is read whole
+CONTAINER_MAX_BYTES = 64 << 20  # a container document is read whole
 
 
 def container_depth(sample: bytes) -> int | None:
@@ -408,14 +319,10 @@ def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -
     CloudTrail file is one line of text. A file holding one document per line (Azure, Event
     Hubs captures) is split line by line, so a broken line spoils no other.
     """
-    data = _read(stream, CONTAINER_MAX_BYTES + 1, oversized)
-    if len(data) > CONTAINER_MAX_BYTES:
-        from vaultlab.errors import VaultlabError
-
-        raise VaultlabError("JSON documents over 1 GB are not supported; convert to JSON lines with "
-                            "`jq -c '.Records[]' FILE` (or `.records[]`, `.[]`)")
+    data = read_whole(stream, CONTAINER_MAX_BYTES, oversized,
+                      "JSON documents over 64 MiB are not read whole; convert to JSON lines with "
+                      "`jq -c '.Records[]' FILE` (or `.records[]`, `.[]`)")
     _read(stream, 1, oversized)  # a damaged .gz reports its damage on the read after its readable part
-    data = bytearray(data)
     if data.startswith(b"\xef\xbb\xbf"):
         data[:3] = b"   "  # a UTF-8 byte order mark is a blank here
     tables, rows, position = [], 0, 0
@@ -439,10 +346,10 @@ def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -
         tables.append(pa.table({"line": pa.array(numbers), "raw": raw}))
         position, rows = position + len(starts), rows + len(starts)
         if rows >= CONTAINER_BATCH_ROWS:
-            yield combined(tables), end
+            yield from _in_parts(combined(tables), end)
             tables, rows = [], 0
     if tables:
-        yield combined(tables), len(data)
+        yield from _in_parts(combined(tables), len(data))
     if oversized.damaged_at:
         oversized.damaged_at = (position + 1, oversized.damaged_at[1])
 
@@ -450,10 +357,18 @@ def iter_container_batches(stream: BinaryIO, depth: int, oversized: Oversized) -
 CONTAINER_BATCH_ROWS = 50_000  # records handed to DuckDB at once from a file of many documents
 
 
-def combined(tables: list[pa.Table]) -> pa.Table:
+def _in_parts(table: pa.Table, nbytes: int) -> Iterator[tuple[pa.Table, int]]:
+    """A large document's records in slices of CONTAINER_BATCH_ROWS (zero-copy), so they stage in segments."""
+    for first in range(0, table.num_rows, CONTAINER_BATCH_ROWS):
+        yield table.slice(first, CONTAINER_BATCH_ROWS), nbytes if first == 0 else 0
+
+
+def combined(tables: list[pa.Table], *, copy: bool = True) -> pa.Table:
     """One table in ROWS_PER_BATCH chunks: DuckDB runs out of memory on thousands of tiny ones."""
-    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables).combine_chunks()
-    return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH))
+    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+    if copy and len(tables) > 1:
+        table = table.combine_chunks()
+    return pa.Table.from_batches(table.to_batches(max_chunksize=ROWS_PER_BATCH), schema=table.schema)
 
 
 def _line_documents(data) -> list[tuple[int, int, None]]:
@@ -485,9 +400,9 @@ def first_container_record(sample: bytes, depth: int) -> bytes | None:
 
 def record_batches(stream, head: bytes, oversized: Oversized, max_line_bytes: int):
     """Numbered records: elements of a JSON list document, jq-style objects, or JSON lines."""
-    depth = container_depth(head)
+    kind, depth = layout(head)
     if depth:
         return iter_container_batches(stream, depth, oversized)
-    if looks_pretty_printed(head):
-        return iter_pretty_batches(stream)
+    if kind == "pretty":
+        return iter_pretty_batches(stream, oversized)
     return iter_line_batches(stream, oversized, max_line_bytes=max_line_bytes)
