@@ -226,9 +226,11 @@ classified as (
 )
 select
     -- the record's identity, the same however it was laid out (key order, blanks, escapes)
-    line, reason, excerpt, case when reason is null then vl_record_hash(e) end as rec_hash,
+    line, reason, excerpt, case when reason is null then vl_record_hash((e, vl_json_tokens(to_json(json_extract(txt, ['$.requestParameters', '$.responseElements',
+        '$.additionalEventData', '$.serviceEventDetails', '$.resources', '$.userIdentity']))))) end as rec_hash,
     'request' as kind, part,
-    case when reason is null then coalesce(e.eventID, lpad(lower(hex(vl_record_hash(e))), 32, '0'))
+    case when reason is null then coalesce(e.eventID, lpad(lower(hex(vl_record_hash((e, vl_json_tokens(to_json(json_extract(txt, ['$.requestParameters', '$.responseElements',
+        '$.additionalEventData', '$.serviceEventDetails', '$.resources', '$.userIdentity']))))))), 32, '0'))
          || case when parts > 1 then '#' || (part + 1) else '' end end as event_id,
     'cloudtrail' as source,
     vl_timestamp(e.eventTime) as ts,
