@@ -165,10 +165,13 @@ select
         vl_json_tokens(e.request.headers), vl_json_tokens(e.auth.metadata), vl_json_tokens(e.response.auth.metadata))))), 32, '0')) end as event_id,
     'vault' as source,
     vl_timestamp(e.time) as ts,
-    coalesce(entity, display_name, nullif(login_name, ''),
+    -- a name in an unauthenticated login's path is a claim, not an identity: anyone can send
+    -- it, so it is kept apart ("claimed:NAME", actor_type claimed) and never names an entity
+    coalesce(entity, display_name, case when login_name <> '' then 'claimed:' || login_name end,
              auth_accessor, request_accessor, auth_token, request_token) as actor,
     coalesce(role_display_name, display_name, nullif(login_name, '')) as actor_name,
-    case when list_contains(pols, 'root') or display_name = 'root' then 'root'
+    case when is_login and entity is null and display_name is null then 'claimed'
+         when list_contains(pols, 'root') or display_name = 'root' then 'root'
          when auth_method in ('oidc', 'userpass', 'ldap', 'github', 'okta', 'radius', 'saml') then 'human'
          when auth_method in ('approle', 'kubernetes', 'aws', 'gcp', 'azure', 'jwt', 'cert') then 'service'
          else 'unknown' end as actor_type,
