@@ -53,8 +53,9 @@ _MACROS = {
                      " when vl_bad_offset({0}) then null else try_cast({0} as timestamptz) end)"),
     "vl_record_hash": "md5_number(({0})::varchar || '/' || length(json(txt)))",
     # an order-free hash of every key and value of a JSON text: the same multiset in any key order
+    # (md5, not hash(): stored hashes must match those of a later DuckDB version)
     "vl_json_tokens": ("list_sum(list_transform(string_split(translate(json({0}), '{}[]:,', '\"\"\"\"\"\"'),"
-                       " '\"'), lambda t: hash(t)::hugeint))"),
+                       " '\"'), lambda t: md5_number_lower(t)::hugeint))"),
     "vl_implausible": ("({0} < timestamptz '1990-01-01 00:00:00+00' or {0} > now() + interval 1 day"
                        " or not isfinite({0}))"),
 }
