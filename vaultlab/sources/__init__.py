@@ -39,9 +39,9 @@ RECORD_TYPES = {
 #   vl_record_hash(fields)  a record's identity for duplicate detection, the same whatever its
 #                         layout (whitespace, escaping, key order: a log re-shipped through
 #                         `jq -cS .`): its fields as parsed, with vl_json_tokens(x) of the parts
-#                         kept as JSON text (data, headers, request parameters), and the length of
-#                         its minified JSON (minifying settles blanks and escapes). Hashing every
-#                         token of the whole record would double the ingest time.
+#                         kept as JSON text (headers, request parameters, responses), and the
+#                         length of its minified JSON (minifying settles blanks and escapes).
+#                         Hashing every token of the whole record would double the ingest time.
 # They are expanded in the text of a format's SQL.
 _OFFSETLESS = r"'^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?$'"
 _OFFSET = r"'\d[+-]\d\d(:?\d\d)?$'"
