@@ -65,3 +65,16 @@ def test_a_late_response_pairs_and_its_copy_adds_nothing(warehouse, tmp_path):
     events = rows(warehouse, "select has_request, has_response from events")
     assert events == [{"has_request": True, "has_response": True}]
     assert rows(warehouse, "select duplicates from ingest_files order by file_id")[-1]["duplicates"] == 1
+
+
+def test_records_differing_in_one_value_of_equal_length_both_load(warehouse, tmp_path):
+    """As in the Secrets Manager guide: one eventID, two DeleteSecret records whose ARNs differ only
+    in their random suffix (a field vaultlab does not read)."""
+    first, second = cloudtrail("secretsmanager.amazonaws.com", "DeleteSecret", 1), None
+    first["responseElements"] = {"aRN": "arn:aws:secretsmanager:us-west-2:1:secret:db-a1b2c3", "name": "db"}
+    second = json.loads(json.dumps(first))
+    second["responseElements"]["aRN"] = "arn:aws:secretsmanager:us-west-2:1:secret:db-p5mycT"
+    log = tmp_path / "two.json"
+    log.write_text(json.dumps({"Records": [first, second]}))
+    [result] = ingest(warehouse, [str(log)], progress=False)
+    assert (result.events_loaded, result.duplicates) == (2, 0)

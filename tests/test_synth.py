@@ -42,7 +42,7 @@ def test_planted_findings_are_there_and_nothing_else_looks_like_them(warehouse, 
     failed = rows(warehouse, "select * from events where category = 'auth.login' and outcome <> 'ok'")
     assert len(failed) == burst["events"] == 15
     assert {(f["actor"], f["actor_type"], f["auth_method"], f["src_ip"], f["outcome"]) for f in failed} == {
-        ("admin", "human", "userpass", BURST_IP, "error")}
+        ("claimed:admin", "claimed", "userpass", BURST_IP, "error")}  # a name claimed, not an identity
     assert warehouse.query("select count(*) from events where src_ip = ?", [BURST_IP])[1] == [(15,)]
 
     denied = _planted(answers, "denied_requests", None)

@@ -16,6 +16,9 @@
 --                      token_max_ttl_hours
 --   broad_access       an actor reading at least broad_access_secrets distinct secrets
 --   multi_ip_actor     an actor seen from at least multi_ip_actor_ips addresses
+-- A name claimed in an unauthenticated login (actor_type 'claimed') is nobody's behaviour:
+-- it raises failed_auth_burst (by address and by the claimed name), never new_source_ip,
+-- multi_ip_actor or the other per-actor signals.
 with p as (
     select vl_period_start() as p_start, vl_period_end() as p_end,
            to_days(vl_threshold('baseline_days')::integer) as baseline
@@ -36,7 +39,7 @@ addresses as (
              + (split_part(src_ip, '.', 3)::bigint << 8) + split_part(src_ip, '.', 4)::bigint)
             >> (32 - vl_threshold('new_ip_prefix')::integer)
         end::varchar as net4
-    from scope where src_ip is not null
+    from scope where src_ip is not null and actor_type is distinct from 'claimed'
 ),
 nets as (select *, coalesce(net4, src_ip) as net from addresses),
 firsts as (
@@ -167,7 +170,7 @@ per_actor as (
     select actor, max(actor_name) as actor_name, min(ts) as first_seen, max(ts) as last_seen,
            count(distinct resource) filter (where category = 'secret.read' and outcome = 'ok') as secrets_read,
            count(distinct src_ip) as addresses, count(*) as events
-    from in_period group by actor
+    from in_period where actor_type is distinct from 'claimed' group by actor
 ),
 broad_access as (
     select 'broad_access', 'low', actor, actor_name, null, null, first_seen, last_seen, events,

@@ -241,7 +241,7 @@ def _plant(start: datetime, humans: list[Actor], services: list[Actor], root: Ac
     events, answers = [], []
 
     burst_end = day(9, 2, 13) + timedelta(seconds=14 * 16)
-    answers.append({"signal": "failed_auth_burst", "actor": "admin", "src_ip": BURST_IP, "events": 15,
+    answers.append({"signal": "failed_auth_burst", "actor": "claimed:admin", "src_ip": BURST_IP, "events": 15,
                     "first_seen": day(9, 2, 13).isoformat(), "last_seen": burst_end.isoformat()})
     events += [(day(9, 2, 13) + timedelta(seconds=16 * i), "failed_login", ("admin", BURST_IP)) for i in range(15)]
 

@@ -27,7 +27,7 @@ parsed as (
                                   "resourceArn": "VARCHAR", "secretString": "VARCHAR", "secretBinary": "VARCHAR",
                                   "encryptionContext": {"SecretARN": "VARCHAR"}, "keyId": "VARCHAR",
                                   "aliasName": "VARCHAR"},
-            "responseElements": {"arn": "VARCHAR", "ConsoleLogin": "VARCHAR", "keyMetadata": {"arn": "VARCHAR"}},
+            "responseElements": "JSON",
             "additionalEventData": {"SecretId": "VARCHAR", "UserName": "VARCHAR"},
             "serviceEventDetails": {"UserAuthentication": "VARCHAR"},
             "resources": [{"ARN": "VARCHAR", "type": "VARCHAR"}]}')) end as e
@@ -53,6 +53,9 @@ checked as (
 ),
 base as (
     select line, raw, txt, reason, e,
+        -- kept as JSON for the record's identity (its unread fields count too), read here
+        json_transform(e.responseElements, '{"arn": "VARCHAR", "ConsoleLogin": "VARCHAR",
+                                             "keyMetadata": {"arn": "VARCHAR"}}') as re,
         -- a bad record's first bytes: excerpts.redact_excerpt keeps its shape and field names, no value
         case when reason is not null then raw[1:4096] end as excerpt,
         coalesce(e.recipientAccountId, e.userIdentity.accountId) as account_id,
@@ -85,7 +88,7 @@ secret_refs as (  -- every secret a record names: a list of one, several, or non
             when service = 'secretsmanager' and event_name = 'BatchGetSecretValue'
                  and len(e.requestParameters.secretIdList) > 0 then e.requestParameters.secretIdList
             when service = 'secretsmanager' then [coalesce(
-                e.requestParameters.secretId, e.responseElements.arn, e.requestParameters.name,
+                e.requestParameters.secretId, re.arn, e.requestParameters.name,
                 e.additionalEventData.SecretId, e.requestParameters.resourceArn,
                 list_filter(e.resources, lambda r: r.type = 'AWS::SecretsManager::Secret')[1].ARN)]
             when service = 'kms' then [e.requestParameters.encryptionContext.SecretARN]
@@ -205,7 +208,7 @@ classified as (
         end as category,
         case
             when e.errorCode similar to '(?i).*(AccessDenied|Unauthorized|Forbidden|NotAuthorized).*' then 'denied'
-            when event_name = 'ConsoleLogin' and e.responseElements.ConsoleLogin = 'Failure'
+            when event_name = 'ConsoleLogin' and re.ConsoleLogin = 'Failure'
                 then 'denied'
             when event_name = 'UserAuthentication' and e.serviceEventDetails.UserAuthentication = 'Failure'
                 then 'denied'
@@ -217,7 +220,7 @@ classified as (
         -- the key a KMS call is about, as an ARN (a bare key id or alias completed from the record)
         case when service = 'kms' then coalesce(
             list_filter(e.resources, lambda r: r.type = 'AWS::KMS::Key')[1].ARN,
-            e.responseElements.keyMetadata.arn,
+            re.keyMetadata.arn,
             case when key_ref like 'arn:%' then key_ref
                  when key_ref is not null then 'arn:' || partition || ':kms:' || region || ':' || account_id || ':'
                       || case when key_ref like 'alias/%' then '' else 'key/' end || key_ref end) end as kms_key
@@ -225,10 +228,15 @@ classified as (
           from keyed)
 )
 select
-    -- the record's identity, the same however it was laid out (key order, blanks, escapes)
-    line, reason, excerpt, case when reason is null then vl_record_hash(e) end as rec_hash,
+    -- the record's identity, the same however it was laid out (key order, blanks, escapes): the
+    -- fields read above, every key and value of responseElements, and the record's length
+    line, reason, excerpt, case when reason is null then vl_record_hash((e.eventVersion, e.eventTime, e.eventSource, e.eventName, e.eventType, e.eventID, e.awsRegion,
+        e.sourceIPAddress, e.userAgent, e.errorCode, e.errorMessage, e.recipientAccountId, e.requestID, e.userIdentity,
+        e.requestParameters, e.additionalEventData, e.serviceEventDetails, e.resources, vl_json_tokens(e.responseElements))) end as rec_hash,
     'request' as kind, part,
-    case when reason is null then coalesce(e.eventID, lpad(lower(hex(vl_record_hash(e))), 32, '0'))
+    case when reason is null then coalesce(e.eventID, lpad(lower(hex(vl_record_hash((e.eventVersion, e.eventTime, e.eventSource, e.eventName, e.eventType, e.eventID, e.awsRegion,
+        e.sourceIPAddress, e.userAgent, e.errorCode, e.errorMessage, e.recipientAccountId, e.requestID, e.userIdentity,
+        e.requestParameters, e.additionalEventData, e.serviceEventDetails, e.resources, vl_json_tokens(e.responseElements))))), 32, '0'))
          || case when parts > 1 then '#' || (part + 1) else '' end end as event_id,
     'cloudtrail' as source,
     vl_timestamp(e.eventTime) as ts,

@@ -150,23 +150,30 @@ tokens as (  -- token fields keep HMACs only: a log_raw device writes live token
     from leaves
 )
 select
-    -- the record's identity, the same however it was laid out (key order, blanks, escapes)
+    -- the record's identity, the same however it was laid out (key order, blanks, escapes); its data
+    -- counts by its HMACs and field names (a record's data never differs alone: same request id,
+    -- type and time make the same record), the rest by its length
     line, reason, excerpt, case when reason is null then vl_record_hash((e.time, e.type, e.error, e.request.id, e.request.operation, e.request.path,
         e.request.mount_point, e.request.client_token, e.request.client_token_accessor, e.request.remote_address,
         e.request.namespace, e.auth.client_token, e.auth.accessor, e.auth.display_name, e.auth.entity_id,
         e.auth.policies, e.response.mount_point, e.response.auth.client_token, e.response.auth.accessor,
-        list_sort(hmacs), list_sort(json_keys(e.request.data)), list_sort(json_keys(e.response.data)))) end as rec_hash, kind,
+        list_sort(hmacs), list_sort(json_keys(e.request.data)), list_sort(json_keys(e.response.data)),
+        vl_json_tokens(e.request.headers), vl_json_tokens(e.auth.metadata), vl_json_tokens(e.response.auth.metadata))) end as rec_hash, kind,
     case when reason is null then coalesce(request_id, lpad(lower(hex(vl_record_hash((e.time, e.type, e.error, e.request.id, e.request.operation, e.request.path,
         e.request.mount_point, e.request.client_token, e.request.client_token_accessor, e.request.remote_address,
         e.request.namespace, e.auth.client_token, e.auth.accessor, e.auth.display_name, e.auth.entity_id,
         e.auth.policies, e.response.mount_point, e.response.auth.client_token, e.response.auth.accessor,
-        list_sort(hmacs), list_sort(json_keys(e.request.data)), list_sort(json_keys(e.response.data)))))), 32, '0')) end as event_id,
+        list_sort(hmacs), list_sort(json_keys(e.request.data)), list_sort(json_keys(e.response.data)),
+        vl_json_tokens(e.request.headers), vl_json_tokens(e.auth.metadata), vl_json_tokens(e.response.auth.metadata))))), 32, '0')) end as event_id,
     'vault' as source,
     vl_timestamp(e.time) as ts,
-    coalesce(entity, display_name, nullif(login_name, ''),
+    -- a name in an unauthenticated login's path is a claim, not an identity: anyone can send
+    -- it, so it is kept apart ("claimed:NAME", actor_type claimed) and never names an entity
+    coalesce(entity, display_name, case when login_name <> '' then 'claimed:' || login_name end,
              auth_accessor, request_accessor, auth_token, request_token) as actor,
     coalesce(role_display_name, display_name, nullif(login_name, '')) as actor_name,
-    case when list_contains(pols, 'root') or display_name = 'root' then 'root'
+    case when is_login and entity is null and display_name is null then 'claimed'
+         when list_contains(pols, 'root') or display_name = 'root' then 'root'
          when auth_method in ('oidc', 'userpass', 'ldap', 'github', 'okta', 'radius', 'saml') then 'human'
          when auth_method in ('approle', 'kubernetes', 'aws', 'gcp', 'azure', 'jwt', 'cert') then 'service'
          else 'unknown' end as actor_type,
