@@ -6,7 +6,7 @@ import json
 from conftest import rows
 
 from vaultlab import ingest
-from vaultlab.views import parse_period
+from vaultlab.period import parse_period
 
 ENTITY = "5f1c9a2e-0b7d-4c1e-9a55-service-ci"
 H = "hmac-sha256:" + "ab" * 32

@@ -48,7 +48,7 @@ def test_audit_devices_tokens_and_gaps_become_findings(warehouse, db_path):
                                         ("alarm", f"{source} token oidc-bob (acc-3)")}
 
 
-def test_a_well_audited_vault_passes_and_no_collection_skips(warehouse, db_path, tmp_path):
+def test_a_well_audited_vault_passes_and_no_collection_is_not_evaluated(warehouse, db_path, tmp_path):
     store_collected(warehouse, Collected(
         store="vault", source="https://vault.example:8200", taken_at=TAKEN,
         facts={"audit_devices": [{"name": "file/", "file_path": "/var/log/a.log", "log_raw": False,
@@ -66,7 +66,7 @@ def test_a_well_audited_vault_passes_and_no_collection_skips(warehouse, db_path,
     assert {s for s, _ in found["token_lifetimes"]} == {"ok"}
     Warehouse(tmp_path / "empty.duckdb").close()  # a warehouse with no live collection
     empty = _check(tmp_path / "empty.duckdb", "hipaa")
-    assert empty == {"audit_device_coverage": {("skip", None)}, "token_lifetimes": {("skip", None)}}
+    assert empty == {"audit_device_coverage": {("not_evaluated", None)}, "token_lifetimes": {("not_evaluated", None)}}
 
 
 def test_collected_rows_keep_their_key_and_a_bad_policy_is_a_gap(warehouse):

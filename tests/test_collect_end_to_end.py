@@ -63,10 +63,13 @@ def test_collected_state_reaches_the_evidence_pack_and_no_value_is_read(tmp_path
             sm.delete_secret(SecretId="prod/orders/db", ForceDeleteWithoutRecovery=True)
         assert vault.material_requests() == []
         assert not any("/data/" in r.path or "/creds/" in r.path for r in vault.requests)
-    # the collections are dated now; the report is for the current month so that they count
-    period = datetime.now(timezone.utc).strftime("%Y-%m")
+    # the collections are dated now; the report is for the current month so that they count, rendered
+    # on the 1st of the next month (VAULTLAB_TODAY): a month not ended yet would need --partial
+    now = datetime.now(timezone.utc)
+    period = now.strftime("%Y-%m")
+    next_month = (now.replace(day=28) + timedelta(days=4)).strftime("%Y-%m-01")
     _run("report", "--framework", "soc2", "--period", period, "--out", str(tmp_path / "packs"),
-                  env={**os.environ, "PYTHONPATH": str(ROOT)}, db=db)
+         env={**os.environ, "PYTHONPATH": str(ROOT), "VAULTLAB_TODAY": next_month}, db=db)
     pack = tmp_path / "packs" / f"soc2-{period}"
     controls = json.loads((pack / "controls.json").read_text())
     results = [r for req in controls["requirements"] for r in req["results"]]

@@ -45,6 +45,8 @@ DEFAULTS: dict[str, tuple[object, str]] = {
     "multi_ip_actor_ips": (4, "an actor seen from at least this many source addresses is multi_ip_actor"),
     "audit_gap_factor": (20.0, "a silence this many times a source's median gap between events is a gap"),
     "audit_gap_min_hours": (1.0, "and at least this many hours"),
+    "snapshot_grace_days": (7, "a snapshot taken more than this many days after the period end leaves the checks "
+                               "relying on it incomplete"),
 }
 
 KINDS = ["database", "password", "api-key", "ssh-key", "encryption-key", "oauth-secret", "service-token",

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import calendar
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from vaultlab.errors import VaultlabError
+
+TODAY_VARIABLE = "VAULTLAB_TODAY"
+
+
+def now() -> datetime:
+    """The current time, UTC: the wall clock, or $VAULTLAB_TODAY (a date means noon UTC that day, so
+    that snapshots taken "today" fall after a period that ended at midnight; or an ISO 8601 time).
+    Read here only: snapshots taken without --as-of, and whether a period has ended, use it."""
+    fixed = os.environ.get(TODAY_VARIABLE)
+    if not fixed:
+        return datetime.now(timezone.utc)
+    when = _day(fixed, f"${TODAY_VARIABLE}")
+    return when.replace(hour=12) if len(fixed) == 10 else when
 
 
 @dataclass(frozen=True)
@@ -19,6 +33,19 @@ class Period:
     @property
     def as_of(self) -> date | None:
         return (self.end - timedelta(microseconds=1)).date() if self.end else None
+
+    def check_ended(self, partial: bool = False, today: datetime | None = None) -> bool:
+        """Whether the period has not ended yet (allowed only with `partial`); a future one is an error."""
+        today = today or now()
+        if self.start and self.start > today:
+            raise VaultlabError(f"the period {self.label} has not begun (today is {today.date()}); "
+                                "give a period that has")
+        if self.end and self.end > today:
+            if not partial:
+                raise VaultlabError(f"the period {self.label} has not ended (it ends {self.end.date()}, today is "
+                                    f"{today.date()}); pass --partial to render it so far")
+            return True
+        return False
 
 
 def _day(text: str, flag: str) -> datetime:

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import hashlib
 
-from vaultlab.period import Period
+from vaultlab.period import Period, now
 from vaultlab.sqlfiles import quote_ident, sql_text
 
 # dependency order: a view may read the ones before it
 VIEWS = ["secrets", "access_inventory", "rotation_status", "orphaned_secrets", "anomalies",
-         "audit_gaps", "policy_drift", "policy_changes", "policy_findings"]
+         "audit_gaps", "source_coverage", "policy_drift", "policy_changes", "policy_findings"]
 
 MACRO_FILES = ["period", "snapshots"]  # in order: a file may use the ones before it
+CHECK_MACRO_FILES = ["evidence"]  # macros for checks, which read views: installed after them
 
 
 def query_text(name: str) -> str:
@@ -29,12 +30,12 @@ def query_text(name: str) -> str:
     return sql_text("vaultlab.queries", name)
 
 
-def macros_text() -> str:
-    return "\n".join(query_text(f"macros/{name}") for name in MACRO_FILES)
+def macros_text(names: list[str] = MACRO_FILES) -> str:
+    return "\n".join(query_text(f"macros/{name}") for name in names)
 
 
 def views_digest() -> str:
-    digest = hashlib.sha256(macros_text().encode())
+    digest = hashlib.sha256((macros_text() + macros_text(CHECK_MACRO_FILES)).encode())
     for name in VIEWS:
         digest.update(query_text(name).encode())
     return digest.hexdigest()
@@ -46,12 +47,14 @@ def install(cur, *, temporary: bool = False) -> None:
     cur.execute(macros_text().replace("create or replace ", verb))
     for name in VIEWS:
         cur.execute(verb + "view " + quote_ident(name) + " as\n" + query_text(name))
+    cur.execute(macros_text(CHECK_MACRO_FILES).replace("create or replace ", verb))
 
 
 def set_session(cur, period: Period | None, thresholds: dict[str, object]) -> None:
     """Bind the period and thresholds as DuckDB variables for one cursor."""
     for name, value in thresholds.items():
         cur.execute("set variable " + quote_ident(name) + " = ?", [str(value)])
+    cur.execute("set variable vl_now = ?::timestamptz", [now()])  # a period not ended is covered until now
     if period and period.start:
         cur.execute("set variable period_start = ?::timestamptz", [period.start])
     else:

@@ -14,8 +14,13 @@ from vaultlab.controls.run import run_checks
 
 def cmd_check(args) -> int:
     with open_warehouse(args) as wh:
-        run = run_checks(wh, args.framework, period_of(args), exceptions_path=args.accepted_risks)
+        run = run_checks(wh, args.framework, period_of(args), exceptions_path=args.accepted_risks,
+                         partial=args.partial)
     sys.stdout.write(check_output.render(run, args.format, **terminal()))
+    if args.format != "table":  # the table ends with these lines; other formats stay parseable on stdout
+        for line in (check_output.partial_note(run), run.lacking_evidence()):
+            if line:
+                print(output.visible(line), file=sys.stderr)
     return run.exit_code
 
 
@@ -28,11 +33,13 @@ def cmd_config(args) -> int:
 
 def register(sub, options) -> None:
     p = sub.add_parser("check", parents=[options.db, options.configured, options.period, options.accepted_risks],
-                       help="evaluate a framework's controls; exit 0 ok, 1 alarm, 2 error",
+                       help="evaluate a framework's controls; exit 0 ok, 1 alarm or evidence lacking, 2 error",
                        description="Evaluate every check of a framework for a period. "
                                    "Example: vaultlab check --framework soc2 --period 2026-10 --format junit")
     p.add_argument("--framework", required=True, choices=framework_names())
     p.add_argument("--format", choices=check_output.FORMATS, default="table")
+    p.add_argument("--partial", action="store_true",
+                   help="allow a period that has not ended yet (its results so far, marked PARTIAL)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("config", parents=[options.formatted, options.configured],

@@ -65,19 +65,22 @@ def export_html(executed: Path) -> str:
 
 
 def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Path, *, organisation: str = "",
-              config: str | None = None, exceptions: str | None = None, sign_key: str | None = None) -> Path:
+              config: str | None = None, exceptions: str | None = None, sign_key: str | None = None,
+              partial: bool = False) -> Path:
     """Render one framework's report for a period into <out>/<framework>-<period>/ (and a .zip).
 
+    A future period is an error; one not ended yet renders only with `partial` (marked PARTIAL).
     The pack is owner-only (folders 0700, files 0600, the zip 0600), whatever the umask."""
     period, pack = _checked_options(framework, period, out, config=config, exceptions=exceptions,
                                     sign_key=sign_key)
+    parse_period(period).check_ended(partial)  # before any file is touched
     with owner_only():
         return _render_pack(warehouse, framework, period, pack, organisation=organisation, config=config,
-                            exceptions=exceptions, sign_key=sign_key)
+                            exceptions=exceptions, sign_key=sign_key, partial=partial)
 
 
 def _render_pack(warehouse, framework: str, period: str, pack: Path, *, organisation: str, config, exceptions,
-                 sign_key) -> Path:
+                 sign_key, partial: bool = False) -> Path:
     import papermill
 
     warehouse = Path(warehouse).resolve()
@@ -86,7 +89,8 @@ def _render_pack(warehouse, framework: str, period: str, pack: Path, *, organisa
     _replace_folder(pack)
     parameters = {"framework": framework, "period": period, "warehouse": str(warehouse),
                   "organisation": organisation, "config": str(Path(config).resolve()) if config else "",
-                  "exceptions": str(Path(exceptions).resolve()) if exceptions else "", "out_dir": str(pack)}
+                  "exceptions": str(Path(exceptions).resolve()) if exceptions else "", "out_dir": str(pack),
+                  "partial": partial}
     try:
         with _quiet_stderr():  # the kernel's start-up chatter would land in every cron mail
             papermill.execute_notebook(str(notebook_path("evidence_report")), str(pack / "report.ipynb"),

@@ -15,6 +15,7 @@ from pathlib import Path
 import altair as alt
 import vl_convert
 
+from vaultlab.controls.output import comparison_lines
 from vaultlab.controls.run import CheckRun, run_checks
 from vaultlab.evidence.tables import write_evidence
 from vaultlab.period import parse_period
@@ -23,13 +24,15 @@ from vaultlab.warehouse import Warehouse
 
 INLINE_ROWS = 15
 STATUS_COLOURS = {"ok": "#1a7f37", "alarm": "#cf222e", "error": "#8250df", "excepted": "#9a6700",
-                  "manual": "#0969da", "skip": "#6e7781", "info": "#6e7781"}
+                  "manual": "#0969da", "not_evaluated": "#bc4c00", "incomplete": "#bc4c00", "info": "#6e7781"}
+LACKING = ("not_evaluated", "incomplete")
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:72rem;color:#1f2328}
 h1,h2,h3{line-height:1.2} table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.85rem}
 th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa} .status{font-weight:600} .muted{color:#6e7781} .req{border-top:2px solid #d0d7de;margin-top:2rem}
 .chart svg{max-width:100%;height:auto}
+.partial,.lacking{border:2px solid #bc4c00;background:#fff1e5;padding:.5rem 1rem}
 """
 
 
@@ -73,15 +76,18 @@ class Report:
 
 
 def build_report(warehouse: str, framework: str, period: str, *, organisation: str = "",
-                 exceptions: str | None = None, config: str | None = None, out_dir: str | None = None) -> Report:
+                 exceptions: str | None = None, config: str | None = None, out_dir: str | None = None,
+                 partial: bool = False) -> Report:
     """Run the framework's checks for the period and gather what the report shows.
 
     With `out_dir`, the complete evidence (evidence/*.csv, controls.json) is written there.
+    A period not ended yet renders only with `partial`, and says so on every section.
     """
     from vaultlab.config import load_config
 
     with Warehouse(warehouse, thresholds=load_config(config or None)) as wh:
-        run = run_checks(wh, framework, parse_period(period), exceptions_path=exceptions or None)
+        run = run_checks(wh, framework, parse_period(period), exceptions_path=exceptions or None,
+                         partial=partial)
         if out_dir:
             out = Path(out_dir)
             out.mkdir(parents=True, exist_ok=True)
@@ -122,18 +128,40 @@ def _charts(wh: Warehouse, run: CheckRun) -> dict[str, str]:
     return charts
 
 
+def partial_html(run: CheckRun) -> str:
+    """The banner of a period not ended yet (every section repeats it); empty otherwise."""
+    if not run.partial:
+        return ""
+    return (f'<p class="partial"><strong>PARTIAL:</strong> the period {esc(run.period.label)} has not ended; '
+            f"these are its results so far (as of {esc(run.as_of)}), not a verdict on the whole period.</p>")
+
+
+def _lacking_html(run: CheckRun) -> str:
+    """Requirements without evidence, first: how many, which, and why."""
+    lacking = [r for r in run.framework.requirements if run.requirement_status[r.id] in LACKING]
+    if not lacking:
+        return ""
+    items = []
+    for req in lacking:
+        reasons = dict.fromkeys(r["reason"] for r in run.results
+                                if r["control_id"] == req.id and r["status"] in LACKING)
+        items.append(f"<li>{esc(req.id)} {status_html(run.requirement_status[req.id])}: "
+                     + " ".join(esc(x) for x in reasons) + "</li>")
+    return (f'<div class="lacking"><p><strong>{len(lacking)} requirement(s) lack evidence</strong> for this period '
+            "and count as failing:</p><ul>" + "".join(items) + "</ul></div>")
+
+
 def summary_html(report: Report) -> str:
     run = report.run
     counts: dict[str, int] = {}
     for status in run.requirement_status.values():
         counts[status] = counts.get(status, 0) + 1
-    history = "This is the first run of this framework." if run.history is None else (
-        f"Since the previous run: {len(run.history[0])} new finding(s), {len(run.history[1])} resolved.")
+    history = "; ".join(comparison_lines(run)) + "."
     title = f"{esc(report.organisation)} — " if report.organisation else ""
-    lines = [f"<h1>{title}{esc(run.framework.name)}</h1>",
+    lines = [f"<h1>{title}{esc(run.framework.name)}</h1>", partial_html(run), _lacking_html(run),
              f"<p>Period {esc(run.period.label)}, as of {esc(run.as_of)}. Run {esc(run.run_id)}.</p>",
              "<p>" + ", ".join(f"{n} requirement(s) {status_html(s)}" for s, n in sorted(counts.items())) + ".</p>",
-             f"<p>{esc(history)}</p>"]
+             f"<p>{esc(history[0].upper() + history[1:])}</p>"]
     for e in run.expired_exceptions:
         lines.append(f"<p>Expired exception, no longer applied: {esc(e.check)} {esc(e.resource)} "
                      f"(ticket {esc(e.ticket)}, approved by {esc(e.approver)}, expired {esc(e.expires)}).</p>")
@@ -145,13 +173,13 @@ def requirement_html(report: Report, req) -> str:
     status = run.requirement_status[req.id]
     rows = [r for r in run.results if r["control_id"] == req.id]
     parts = [f'<div class="req"><h2>{esc(req.id)} {esc(req.title)} — {status_html(status)}</h2>',
-             f"<p>{esc(req.text)}</p>"]
+             partial_html(run), f"<p>{esc(req.text)}</p>"]
     if req.manual:
         parts.append(f"<p><strong>Evidence to attach:</strong> {esc(req.manual)}</p>")
     if req.applied_thresholds:
         parts.append("<p class=\"muted\">Thresholds applied: " + ", ".join(
             f"{esc(t)} = {esc(run.thresholds[t])}" for t in req.applied_thresholds) + "</p>")
-    findings = [r for r in rows if r["status"] in ("alarm", "error", "excepted")]
+    findings = [r for r in rows if r["status"] in ("alarm", "error", "excepted", *LACKING)]
     if findings:
         parts.append("<h3>Findings</h3><ul>" + "".join(
             f"<li>{status_html(r['status'])} {esc(r['reason'])}"
@@ -166,4 +194,4 @@ def requirement_html(report: Report, req) -> str:
 
 
 def charts_html(report: Report) -> str:
-    return "\n".join(f"<h2>{esc(name)}</h2>{chart}" for name, chart in report.charts.items())
+    return partial_html(report.run) + "\n".join(f"<h2>{esc(name)}</h2>{chart}" for name, chart in report.charts.items())

@@ -4,7 +4,9 @@
 -- as succeeded, counts as a rotation).
 -- Parameters: the period end; rotation_days_<kind>, tls_renew_before_days, due_soon_days.
 -- A secret's own rotation_days overrides its kind's. A tls-certificate is due
--- tls_renew_before_days before it expires. Dates only count if they are before the period end.
+-- tls_renew_before_days before it expires. Dates only count if they are before the period end: a
+-- secret whose only known rotation came after it (an inventory taken later) is 'unknown' as of
+-- the period end, never 'never'.
 with last_write as (
     -- keyed by resource and by its alias (an AWS secret's bare name) so that an inventory
     -- naming secrets either way matches
@@ -22,6 +24,7 @@ with last_write as (
 known as (
     select s.*,
         case when s.last_rotated_at < vl_period_end() then s.last_rotated_at end as inventory_rotated_at,
+        case when s.last_rotated_at >= vl_period_end() then s.last_rotated_at end as rotated_after_end_at,
         w.written_at,
         coalesce(s.rotation_days, case s.kind
             when 'database' then vl_threshold('rotation_days_database')
@@ -57,7 +60,9 @@ select
     interval_days as rotation_days,
     due_date as due_at,
     greatest(vl_as_of_date() - due_date, 0) as days_overdue,
+    rotated_after_end_at,
     case
+        when due_date is null and rotated_after_end_at is not null then 'unknown'
         when due_date is null then 'never'
         when due_date < vl_as_of_date() then 'overdue'
         when due_date - vl_as_of_date() <= vl_threshold('due_soon_days')::integer then 'due_soon'

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from vaultlab.errors import VaultlabError
+from vaultlab.period import now as clock_now
 from vaultlab.snapshots.inventory import load_inventory_rows
 from vaultlab.snapshots.policies import parse_policy, store_policy_snapshot
 from vaultlab.warehouse import Warehouse
@@ -24,7 +25,7 @@ from vaultlab.warehouse import Warehouse
 class Collected:
     store: str  # "vault" or "aws"
     source: str  # the Vault address (and namespace), or the AWS account and regions
-    taken_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    taken_at: datetime = field(default_factory=clock_now)
     # inventory rows in the inventory file format: name, store, kind, owner, environment,
     # created_at, last_rotated_at, last_accessed_at, rotation_days, expires_at (+ region,
     # account, arn, project, vault for the cloud keys; see inventory.canonical_secret_id)

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from vaultlab.config import KINDS
 from vaultlab.errors import VaultlabError
+from vaultlab.period import now as clock_now
 from vaultlab.safe_yaml import load_yaml_file
 from vaultlab.warehouse import Warehouse
 
@@ -192,7 +193,7 @@ def _store(sources: list[tuple[str, list]], wh: Warehouse, as_of: datetime | Non
     with wh.transaction() as cur:
         snapshot_id = cur.execute("select nextval('snapshot_ids')").fetchall()[0][0]
         cur.execute("insert into inventory_snapshots values (?, ?, ?, ?, ?, ?)",
-                    [snapshot_id, as_of or now, now, [s for s, _ in sources], len(parsed), len(rejects)])
+                    [snapshot_id, as_of or clock_now(), now, [s for s, _ in sources], len(parsed), len(rejects)])
         if parsed:
             rows_table = pa.Table.from_pylist(  # noqa: F841 (read by DuckDB's replacement scan)
                 [{"snapshot_id": snapshot_id, **r} for r in parsed], schema=ROW_SCHEMA)

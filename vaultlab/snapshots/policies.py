@@ -13,6 +13,7 @@ from pathlib import Path
 import hcl2
 
 from vaultlab.errors import VaultlabError
+from vaultlab.period import now as clock_now
 from vaultlab.warehouse import Warehouse
 
 # the pre-0.9 `policy = "..."` shorthand, as Vault expands it
@@ -85,7 +86,7 @@ def store_policy_snapshot(wh: Warehouse, texts: dict, *, baseline: bool, as_of: 
     with wh.transaction() as cur:
         snapshot_id = cur.execute("select nextval('snapshot_ids')").fetchall()[0][0]
         cur.execute("insert into policy_snapshots (snapshot_id, taken_at, loaded_at, baseline, sources, store) "
-                    "values (?, ?, ?, ?, ?, ?)", [snapshot_id, as_of or now, now, baseline, sources, store])
+                    "values (?, ?, ?, ?, ?, ?)", [snapshot_id, as_of or clock_now(), now, baseline, sources, store])
         for name, (path, text, rules) in texts.items():
             cur.execute("insert into policy_texts values (?, ?, ?, ?, ?)",
                         [snapshot_id, name, str(path), hashlib.sha256(text.encode()).hexdigest(), text])

@@ -10,5 +10,8 @@ from anomalies
 where signal in ('new_source_ip', 'volume_spike', 'off_hours_human', 'broad_access', 'multi_ip_actor')
 union all
 select 'access patterns', 'ok', 'No anomalous access pattern in the period.'
-where not exists (select 1 from anomalies
+where vl_logs_in_period()
+  and not exists (select 1 from anomalies
                   where signal in ('new_source_ip', 'volume_spike', 'off_hours_human', 'broad_access', 'multi_ip_actor'))
+union all
+select * from vl_log_evidence()

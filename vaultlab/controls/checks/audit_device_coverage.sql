@@ -4,7 +4,7 @@
 -- about: the live Vault (latest `inventory collect vault` at or before the period
 --   end) audits everything, twice, HMAC'd: no device, a single device, log_raw=true, a device
 --   writing to `discard`, hmac_accessor=false, fields a mount logs unhashed, and parts of Vault the
---   collector could not read are each an alarm. Without a live collection the check is skipped.
+--   collector could not read are each an alarm. Without a live collection the check is not_evaluated.
 with latest as (
     select * from vl_latest_collections('vault')
 ),
@@ -52,5 +52,7 @@ select source, 'ok', source || ': ' || (select count(*) from devices d where d.s
            || strftime(timezone('UTC', taken_at), '%Y-%m-%d %H:%M') || ' UTC).'
 from latest l where not exists (select 1 from findings f where starts_with(f.resource, l.source || ' '))
 union all
-select null, 'skip', 'No live Vault collection: run `vaultlab inventory collect vault` to check its audit devices.'
+select null, 'not_evaluated', 'No live Vault collection: run `vaultlab inventory collect vault` to check its audit devices.'
 where not exists (select 1 from latest)
+union all
+select * from vl_snapshot_evidence('live Vault collection')

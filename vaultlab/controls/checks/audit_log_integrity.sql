@@ -4,7 +4,7 @@
 -- about: every CloudTrail file loaded lies under a location whose latest
 --   `vaultlab verify-cloudtrail` run found its digest chain, signatures and log file hashes
 --   intact. A finding of that run, a loaded file under no verified location, and a run that
---   validated no log file at all are alarms. No CloudTrail loaded: the check does not apply.
+--   validated no log file at all are alarms. No CloudTrail loaded: the check does not apply (info).
 with latest as (
     select *, rtrim(location, '/') || '/' as prefix from integrity_runs
     qualify row_number() over (partition by location order by checked_at desc) = 1
@@ -32,5 +32,5 @@ select location, 'ok', location || ': ' || valid_digests || ' digest file(s) and
            || ' log file(s) valid when verified ' || strftime(timezone('UTC', checked_at), '%Y-%m-%d %H:%M') || ' UTC.'
 from latest where ok and valid_log_files > 0 and exists (select 1 from loaded l where starts_with(l.path, prefix))
 union all
-select null, 'skip', 'No CloudTrail logs are loaded: log file integrity validation does not apply.'
+select null, 'info', 'No CloudTrail logs are loaded: log file integrity validation does not apply.'
 where not exists (select 1 from loaded)

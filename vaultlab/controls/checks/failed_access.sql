@@ -9,4 +9,6 @@ from anomalies
 where signal in ('failed_auth_burst', 'denied_requests')
 union all
 select 'failed access', 'ok', 'No failed-login burst and no repeated denied requests in the period.'
-where not exists (select 1 from anomalies where signal in ('failed_auth_burst', 'denied_requests'))
+where vl_logs_in_period() and not exists (select 1 from anomalies where signal in ('failed_auth_burst', 'denied_requests'))
+union all
+select * from vl_log_evidence()

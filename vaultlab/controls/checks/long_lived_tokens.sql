@@ -8,4 +8,6 @@ select 'long_ttl_token: ' || coalesce(actor_name, actor) || ' at ' || strftime(t
 from anomalies where signal = 'long_ttl_token'
 union all
 select 'tokens', 'ok', 'No token was issued with a TTL over ' || vl_threshold('token_max_ttl_hours') || ' hours.'
-where not exists (select 1 from anomalies where signal = 'long_ttl_token')
+where vl_logs_in_period() and not exists (select 1 from anomalies where signal = 'long_ttl_token')
+union all
+select * from vl_log_evidence()

@@ -10,5 +10,9 @@ select s.secret_id as resource,
                 || ' days); remove it or record why it is kept.' end as reason
 from secrets s left join orphaned_secrets o using (secret_id)
 union all
-select null, 'skip', 'No inventory is loaded: run `vaultlab inventory load` to evidence unused secrets.'
+select null, 'not_evaluated', 'No inventory is loaded: run `vaultlab inventory load` to evidence unused secrets.'
 where not exists (select 1 from secrets)
+union all
+select * from vl_snapshot_evidence('inventory')
+union all
+select * from vl_log_evidence()

@@ -8,8 +8,16 @@ select 'policy ' || policy as resource, 'alarm' as status,
 from policy_drift
 union all
 select 'policies', 'ok', 'The current ACL policies match the approved baseline.'
-where exists (select 1 from policy_snapshots where baseline and taken_at <= vl_period_end())
+where exists (select 1 from vl_policy_snapshots('baseline'))
   and not exists (select 1 from policy_drift)
 union all
-select null, 'skip', 'No approved baseline is loaded: run `vaultlab policies load --baseline`.'
-where not exists (select 1 from policy_snapshots where baseline and taken_at <= vl_period_end())
+select null, 'not_evaluated', 'No approved baseline is loaded: run `vaultlab policies load --baseline`.'
+where not exists (select 1 from vl_policy_snapshots('baseline'))
+union all
+select null, 'not_evaluated', 'Only an approved baseline is loaded, no current policies: run `vaultlab policies load` '
+           || '(or `policies collect`) to compare with it.'
+where exists (select 1 from vl_policy_snapshots('baseline')) and not exists (select 1 from vl_policy_snapshots('current'))
+union all
+select * from vl_snapshot_evidence('baseline policies')
+union all
+select * from vl_snapshot_evidence('policies')

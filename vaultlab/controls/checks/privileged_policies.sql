@@ -7,8 +7,10 @@ select 'policy ' || policy || ' path ' || path || ' (' || finding || ')' as reso
 from policy_findings
 union all
 select 'policies', 'ok', 'No current policy grants wildcard, sudo or sys/ write access.'
-where exists (select 1 from policy_snapshots where taken_at <= vl_period_end())
+where exists (select 1 from vl_policy_snapshots('latest'))
   and not exists (select 1 from policy_findings)
 union all
-select null, 'skip', 'No policies are loaded: run `vaultlab policies load`.'
-where not exists (select 1 from policy_snapshots where taken_at <= vl_period_end())
+select null, 'not_evaluated', 'No policies are loaded: run `vaultlab policies load`.'
+where not exists (select 1 from vl_policy_snapshots('latest'))
+union all
+select * from vl_snapshot_evidence('policies')

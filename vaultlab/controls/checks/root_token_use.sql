@@ -11,4 +11,7 @@ where actor_type = 'root' and ts >= vl_period_start() and ts < vl_period_end()
 group by src_ip, vl_day(ts)
 union all
 select 'root token', 'ok', 'No root token was used in the period.'
-where not exists (select 1 from events where actor_type = 'root' and ts >= vl_period_start() and ts < vl_period_end())
+where vl_logs_in_period()
+  and not exists (select 1 from events where actor_type = 'root' and ts >= vl_period_start() and ts < vl_period_end())
+union all
+select * from vl_log_evidence()

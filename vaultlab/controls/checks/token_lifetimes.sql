@@ -3,7 +3,7 @@
 -- evidence: live_vault
 -- about: the tokens alive in Vault (latest `inventory collect vault` at or before the
 --   period end, by lookup-accessor) expire, and within token_max_ttl_hours. A root or orphan token
---   that never expires is an alarm. Without a live collection the check is skipped.
+--   that never expires is an alarm. Without a live collection the check is not_evaluated.
 with latest as (
     select * from vl_latest_collections('vault')
 ),
@@ -31,5 +31,7 @@ where exists (select 1 from tokens t where t.source = l.source)
   and not exists (select 1 from tokens t where t.source = l.source and (t.expire_time is null or t.creation_ttl = 0
                   or t.creation_ttl > vl_threshold('token_max_ttl_hours')::double * 3600))
 union all
-select null, 'skip', 'No live Vault collection: run `vaultlab inventory collect vault` to look up its tokens.'
+select null, 'not_evaluated', 'No live Vault collection: run `vaultlab inventory collect vault` to look up its tokens.'
 where not exists (select 1 from tokens)
+union all
+select * from vl_snapshot_evidence('live Vault collection')
