@@ -73,15 +73,18 @@ class Report:
 
 
 def build_report(warehouse: str, framework: str, period: str, *, organisation: str = "",
-                 exceptions: str | None = None, config: str | None = None, out_dir: str | None = None) -> Report:
+                 exceptions: str | None = None, config: str | None = None, out_dir: str | None = None,
+                 record: bool = False) -> Report:
     """Run the framework's checks for the period and gather what the report shows.
 
-    With `out_dir`, the complete evidence (evidence/*.csv, controls.json) is written there.
+    With `out_dir`, the complete evidence (evidence/*.csv, controls.json) is written there. The run
+    is recorded in the warehouse only with `record=True` (what `vaultlab report` asks for); otherwise
+    the warehouse is opened read-only and nothing is written to it.
     """
     from vaultlab.config import load_config
 
-    with Warehouse(warehouse, thresholds=load_config(config or None)) as wh:
-        run = run_checks(wh, framework, parse_period(period), exceptions_path=exceptions or None)
+    with Warehouse(warehouse, read_only=not record, create=False, thresholds=load_config(config or None)) as wh:
+        run = run_checks(wh, framework, parse_period(period), exceptions_path=exceptions or None, record=record)
         if out_dir:
             out = Path(out_dir)
             out.mkdir(parents=True, exist_ok=True)
