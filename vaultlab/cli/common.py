@@ -13,7 +13,6 @@ from vaultlab.config import load_config
 from vaultlab.period import Period, parse_period
 from vaultlab.warehouse import Warehouse
 
-
 PERIOD_HELP = ("last-month, this-month, a month YYYY-MM, a quarter YYYY-Qn or a year YYYY (UTC; "
                "today is $VAULTLAB_TODAY if set)")
 DEFAULT_WAIT = 30.0  # seconds `check` and `report` wait for a busy warehouse

@@ -16,12 +16,13 @@ create or replace macro vl_period_bound(name) as (
             when regexp_full_match(
                     given, '[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+(Z|[+-][0-9]{2}(:?[0-9]{2})?)'
                 ) then given::timestamptz
-            else error(
+            -- a cast that fails with the message (error() is volatile, which window ORDER BYs refuse)
+            else (
                 'the DuckDB variable ' || name || ' = ''' || given || ''' is not a day or a time; '
                 || 'set period_start to the first day and period_end to the day after the last '
                 || '(UTC, end exclusive), e.g. SET VARIABLE period_start = ''2026-10-01''; '
                 || 'SET VARIABLE period_end = ''2026-11-01'''
-            )
+            )::timestamptz
         end
     from bound
 );
