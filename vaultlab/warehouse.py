@@ -234,6 +234,11 @@ class Warehouse:
         views.set_session(cur, period, self.thresholds)
         return cur
 
+    def bound_connection(self, period=None) -> "BoundConnection":
+        """A DB-API connection for clients that open a cursor per query (jupysql's `%sql`): every
+        cursor it hands out has the period and thresholds bound, as `session` does."""
+        return BoundConnection(self, _as_period(period))
+
     def sql(self, query: str, params: list | dict | None = None, *, period=None):
         """Run one read query and return it as a polars DataFrame.
 
@@ -255,6 +260,21 @@ class Warehouse:
                 return cols, res.fetchall()
             except duckdb.Error as err:
                 raise VaultlabError(f"query failed: {str(err).splitlines()[0]}") from None
+
+
+class BoundConnection:
+    """A session cursor that stands for a connection: `cursor()` gives another bound session; every
+    other attribute (execute, sql, df, pl, close, ...) is the session's own."""
+
+    def __init__(self, wh: Warehouse, period: Period | None):
+        self._wh, self._period = wh, period
+        self._session = wh.session(period)
+
+    def cursor(self):
+        return self._wh.session(self._period)
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
 
 
 def _as_period(period) -> "Period | None":
