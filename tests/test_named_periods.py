@@ -70,3 +70,23 @@ def test_the_cli_takes_named_periods(tmp_path, monkeypatch):
     result = run_cli("check", "--framework", "soc2", "--period", "last-month", "--format", "json", db=db)
     assert result.returncode in (0, 1), result.stderr
     assert '"2026-11"' in result.stdout
+
+
+def test_rotation_plan_defaults_to_vaultlab_today(tmp_path, monkeypatch, synth_small):
+    from conftest import load_synth_month
+
+    out, _ = synth_small
+    db = tmp_path / "w.duckdb"
+    with Warehouse(db) as wh:
+        load_synth_month(wh, out)
+    plans = {}
+    for day in ("2026-10-31", None):
+        if day:
+            monkeypatch.setenv("VAULTLAB_TODAY", day)
+        else:
+            monkeypatch.delenv("VAULTLAB_TODAY", raising=False)
+        args = ("rotation", "plan", "--format", "json") + (() if day else ("--as-of", "2026-10-31"))
+        result = run_cli(*args, db=db)
+        assert result.returncode == 0, result.stderr
+        plans[day] = result.stdout
+    assert plans["2026-10-31"] == plans[None]
