@@ -49,14 +49,17 @@ def test_a_missing_exceptions_file_or_key_stops_the_run_before_any_file_is_remov
 
 
 def test_a_pack_path_that_is_a_symlink_is_replaced_not_followed(tmp_path):
-    from vaultlab.evidence.pack import _replace_folder
+    from vaultlab.evidence.pack import _swap_in
 
     (tmp_path / "victim").mkdir()
     (tmp_path / "victim" / "precious.txt").write_text("keep me")
     out = tmp_path / "reports"
     out.mkdir()
     (out / "soc2-2026-10").symlink_to(tmp_path / "victim")
-    _replace_folder(out / "soc2-2026-10")
+    staging = tmp_path / "staging"
+    (staging / "soc2-2026-10").mkdir(parents=True)
+    (staging / "soc2-2026-10.zip").write_text("zip")
+    _swap_in(staging, out / "soc2-2026-10")
     assert (tmp_path / "victim" / "precious.txt").read_text() == "keep me"
     assert (out / "soc2-2026-10").is_dir() and not (out / "soc2-2026-10").is_symlink()
 

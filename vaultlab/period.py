@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import os
 import re
 from dataclasses import dataclass
@@ -48,6 +47,48 @@ class Period:
         return False
 
 
+
+def today() -> date:
+    """Today (UTC), or the day $VAULTLAB_TODAY names: what `last-month` and `this-month` mean, for a
+    scheduled run replayed on another day and for tests."""
+    return now().date()
+
+
+def _month_start(year: int, month: int) -> datetime:
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return datetime(year, month, 1, tzinfo=timezone.utc)
+
+
+def named_period(text: str) -> Period:
+    try:
+        return _named_period(text)
+    except (ValueError, OverflowError):  # beyond year 9999
+        raise VaultlabError(f"--period {text!r} is beyond the calendar DuckDB and Python share") from None
+
+
+def _named_period(text: str) -> Period:
+    """A period as users say it: last-month, this-month, YYYY-MM, YYYY-Qn or YYYY (UTC, end exclusive).
+    Its label is the resolved name (`last-month` on 2026-12-01 is labelled 2026-11)."""
+    word = text.lower()
+    if word in ("last-month", "this-month"):
+        now = today()
+        month = now.month - (1 if word == "last-month" else 0)
+        first = _month_start(now.year, month)
+        return Period(first, _month_start(first.year, first.month + 1), f"{first.year:04d}-{first.month:02d}")
+    if match := re.fullmatch(r"([0-9]{4})-([0-9]{2})", word):
+        year, month = int(match.group(1)), int(match.group(2))
+        if 1 <= month <= 12:
+            return Period(_month_start(year, month), _month_start(year, month + 1), f"{year:04d}-{month:02d}")
+    elif match := re.fullmatch(r"([0-9]{4})-q([1-4])", word):
+        year, quarter = int(match.group(1)), int(match.group(2))
+        first = _month_start(year, 3 * quarter - 2)
+        return Period(first, _month_start(year, 3 * quarter + 1), f"{year:04d}-Q{quarter}")
+    elif re.fullmatch(r"[0-9]{4}", word) and int(word) >= 1:
+        return Period(_month_start(int(word), 1), _month_start(int(word) + 1, 1), f"{int(word):04d}")
+    raise VaultlabError(f"--period {text!r} is not a period; write last-month, this-month, a month YYYY-MM "
+                        "(e.g. 2026-10), a quarter YYYY-Qn (e.g. 2026-Q3) or a year YYYY (e.g. 2026)")
+
+
 def _day(text: str, flag: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
@@ -60,17 +101,11 @@ def _day(text: str, flag: str) -> datetime:
 
 def parse_period(period: str | None = None, start: str | None = None, end: str | None = None,
                  as_of: str | None = None) -> Period:
-    """--period YYYY-MM (that month, UTC), or --from/--to (dates inclusive), or --as-of."""
+    """--period (see `named_period`), or --from/--to (dates inclusive), or --as-of."""
     if period:
         if start or end or as_of:
             raise VaultlabError("give --period, or --from/--to/--as-of, not both")
-        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", period)
-        if not match or not 1 <= int(match.group(2)) <= 12:
-            raise VaultlabError(f"--period {period!r} is not a month; write it as YYYY-MM, e.g. 2026-10")
-        year, month = int(match.group(1)), int(match.group(2))
-        first = datetime(year, month, 1, tzinfo=timezone.utc)
-        last_day = calendar.monthrange(year, month)[1]
-        return Period(first, first + timedelta(days=last_day), period)
+        return named_period(period)
     begin = _day(start, "--from") if start else None
     if as_of and end:
         raise VaultlabError("give --to or --as-of, not both")

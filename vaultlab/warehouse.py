@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,20 +24,64 @@ DEFAULT_DB = "vaultlab.duckdb"
 # DuckDB's working memory; it spills to disk beyond this. 512 MB keeps a 10M-line ingest
 # under 1 GB of RSS at a small cost in speed (see benchmarks/README.md).
 DEFAULT_MEMORY_LIMIT = "512MB"
+# A new warehouse is written in the storage format of DuckDB 1.5, which the DuckDB CLI that users
+# install (`pip install duckdb-cli`, 1.5.x; `duckdb` 1.5 releases) reads; DuckDB keeps a file's format
+# when it writes to it later. A warehouse created before this setting keeps its newer format.
+STORAGE_VERSION = "v1.5.0"
 
 
 def default_db_path() -> Path:
     return Path(os.environ.get("VAULTLAB_DB") or DEFAULT_DB)
 
 
-def _explain_open_error(path: Path, err: duckdb.Error) -> VaultlabError:
+def missing_warehouse(path: Path) -> VaultlabError:
+    """The one line every read command gives for a path that holds no warehouse."""
+    return VaultlabError(f"no warehouse at {path}; create one with `vaultlab ingest`")
+
+
+def require_warehouse(path: str | os.PathLike | None) -> Path:
+    """The warehouse path, refused (nothing created) when no warehouse file is there."""
+    path = Path(path) if path else default_db_path()
+    if not path.is_file():
+        raise missing_warehouse(path)
+    return path
+
+
+def _busy(err: duckdb.Error) -> bool:
+    return "lock" in str(err).lower()
+
+
+def _holder(err: duckdb.Error) -> str:
+    pid = re.search(r"PID (\d+)", str(err))
+    return f" (process {pid.group(1)})" if pid else ""
+
+
+def _connect(path: Path, read_only: bool, config: dict, wait: float) -> duckdb.DuckDBPyConnection:
+    """Open the file; while another process holds it, try again every half second for `wait` seconds."""
+    deadline = time.monotonic() + max(wait, 0)
+    told = False
+    while True:
+        try:
+            if not read_only and not path.exists():
+                config = {**config, "storage_compatibility_version": STORAGE_VERSION}
+            return duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.Error as err:
+            if not _busy(err) or time.monotonic() >= deadline:
+                raise
+            if not told:
+                print(f"vaultlab: the warehouse {path} is in use by another process{_holder(err)}; "
+                      f"waiting up to {wait:g} s for it (--wait)", file=sys.stderr)
+                told = True
+            time.sleep(0.5)
+
+
+def _explain_open_error(path: Path, err: duckdb.Error, wait: float = 0) -> VaultlabError:
     text = str(err)
-    if "lock" in text.lower():
-        pid = re.search(r"PID (\d+)", text)
-        holder = f" (process {pid.group(1)})" if pid else ""
+    if _busy(err):
+        waited = f" after waiting {wait:g} s" if wait > 0 else ""
         return VaultlabError(
-            f"the warehouse {path} is in use by another vaultlab or DuckDB process{holder}; "
-            "wait for it to finish, or pass --db to use another file"
+            f"the warehouse {path} is in use by another vaultlab or DuckDB process{_holder(err)}{waited}; "
+            "wait for it to finish (or give --wait SECONDS), or pass --db to use another file"
         )
     if "not a valid DuckDB database" in text:
         return VaultlabError(f"{path} is not a vaultlab warehouse (not a DuckDB file); pass --db with another path")
@@ -50,22 +96,24 @@ class Warehouse:
 
     def __init__(self, path: str | os.PathLike | None = None, *, read_only: bool = False,
                  memory_limit: str | None = None, thresholds: dict[str, object] | None = None,
-                 external_access: bool = True):
+                 external_access: bool = True, create: bool = True, wait: float = 0):
         """`external_access=False` (what `vaultlab sql` uses) lets no query read or write any other
-        file: no COPY ... TO, read_text(), read_csv(), ATTACH, INSTALL; and no setting can change."""
+        file: no COPY ... TO, read_text(), read_csv(), ATTACH, INSTALL; and no setting can change.
+        `create=False` (every read command) refuses a path that holds no warehouse; `wait` is how many
+        seconds to wait for a warehouse another process holds (locked) before giving up."""
         self.path = Path(path) if path else default_db_path()
         self.thresholds = dict(thresholds) if thresholds is not None else load_config()
-        if read_only and not self.path.exists():
-            raise VaultlabError(f"no warehouse at {self.path}; run `vaultlab ingest` first or pass --db")
+        if (read_only or not create) and not self.path.is_file():
+            raise missing_warehouse(self.path)
         config = {"memory_limit": memory_limit or os.environ.get("VAULTLAB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
                   "temp_directory": str(self._temp_folder())}
         hold_owner_only()  # the warehouse, its WAL and spill files: owner-only for as long as it is open
         try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+            self._con = _connect(self.path, read_only, config, wait)
         except duckdb.Error as err:
             release_owner_only()
             self._remove_temp()
-            raise _explain_open_error(self.path, err) from None
+            raise _explain_open_error(self.path, err, wait) from None
         self._held = True
         try:
             self._set_up(read_only, external_access)
@@ -191,6 +239,11 @@ class Warehouse:
         views.set_session(cur, period, self.thresholds)
         return cur
 
+    def bound_connection(self, period=None) -> "BoundConnection":
+        """A DB-API connection for clients that open a cursor per query (jupysql's `%sql`): every
+        cursor it hands out has the period and thresholds bound, as `session` does."""
+        return BoundConnection(self, _as_period(period))
+
     def sql(self, query: str, params: list | dict | None = None, *, period=None):
         """Run one read query and return it as a polars DataFrame.
 
@@ -212,6 +265,21 @@ class Warehouse:
                 return cols, res.fetchall()
             except duckdb.Error as err:
                 raise VaultlabError(f"query failed: {str(err).splitlines()[0]}") from None
+
+
+class BoundConnection:
+    """A session cursor that stands for a connection: `cursor()` gives another bound session; every
+    other attribute (execute, sql, df, pl, close, ...) is the session's own."""
+
+    def __init__(self, wh: Warehouse, period: Period | None):
+        self._wh, self._period = wh, period
+        self._session = wh.session(period)
+
+    def cursor(self):
+        return self._wh.session(self._period)
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
 
 
 def _as_period(period) -> "Period | None":

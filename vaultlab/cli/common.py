@@ -13,6 +13,21 @@ from vaultlab.config import load_config
 from vaultlab.period import Period, parse_period
 from vaultlab.warehouse import Warehouse
 
+PERIOD_HELP = ("last-month, this-month, a month YYYY-MM, a quarter YYYY-Qn or a year YYYY (UTC; "
+               "today is $VAULTLAB_TODAY if set)")
+DEFAULT_WAIT = 30.0  # seconds `check` and `report` wait for a busy warehouse
+
+
+def seconds(text: str) -> float:
+    """An argparse `type`: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 86400 seconds")
+    return value
+
 
 class Options:
     """Parent parsers for the options several commands share, each defined once."""
@@ -26,10 +41,14 @@ class Options:
         self.configured = argparse.ArgumentParser(add_help=False)
         self.configured.add_argument("--config", help="thresholds file (default $VAULTLAB_CONFIG or ./vaultlab.toml)")
         self.period = argparse.ArgumentParser(add_help=False)
-        self.period.add_argument("--period", help="a calendar month, YYYY-MM (UTC)")
+        self.period.add_argument("--period", help=PERIOD_HELP)
         self.period.add_argument("--from", dest="start", help="first day (YYYY-MM-DD) or time of the window")
         self.period.add_argument("--to", dest="end", help="last day (inclusive) or end time (exclusive) of the window")
         self.period.add_argument("--as-of", help="end the window here (default: just after the last event)")
+        self.wait = argparse.ArgumentParser(add_help=False)
+        self.wait.add_argument("--wait", type=seconds, default=DEFAULT_WAIT, metavar="SECONDS",
+                               help="wait this long for a warehouse another process holds "
+                                    f"(default {DEFAULT_WAIT:g}; 0: fail at once)")
         self.accepted_risks = argparse.ArgumentParser(add_help=False)
         self.accepted_risks.add_argument("--accepted-risks", "--exceptions", dest="accepted_risks", metavar="FILE",
                                          help="YAML file of accepted risks (--exceptions is the old spelling)")
@@ -65,9 +84,12 @@ def period_of(args) -> Period:
                         getattr(args, "end", None), getattr(args, "as_of", None))
 
 
-def open_warehouse(args, *, read_only: bool = False) -> Warehouse:
-    """The warehouse of --db, with the thresholds of --config."""
-    return Warehouse(args.db, read_only=read_only, thresholds=load_config(getattr(args, "config", None)))
+def open_warehouse(args, *, read_only: bool = False, create: bool = True, **options) -> Warehouse:
+    """The warehouse of --db, with the thresholds of --config. Read commands pass `create=False`: a path
+    that holds no warehouse is one line and exit 2, and nothing is created; --wait (where the command has
+    it) is how long to wait for a warehouse another process holds."""
+    return Warehouse(args.db, read_only=read_only, create=create, wait=getattr(args, "wait", 0) or 0,
+                     thresholds=load_config(getattr(args, "config", None)), **options)
 
 
 def terminal() -> dict:

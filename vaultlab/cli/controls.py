@@ -13,7 +13,7 @@ from vaultlab.controls.run import run_checks
 
 
 def cmd_check(args) -> int:
-    with open_warehouse(args) as wh:
+    with open_warehouse(args, create=False) as wh:
         run = run_checks(wh, args.framework, period_of(args), exceptions_path=args.accepted_risks,
                          partial=args.partial)
     sys.stdout.write(check_output.render(run, args.format, **terminal()))
@@ -32,7 +32,8 @@ def cmd_config(args) -> int:
 
 
 def register(sub, options) -> None:
-    p = sub.add_parser("check", parents=[options.db, options.configured, options.period, options.accepted_risks],
+    p = sub.add_parser("check", parents=[options.db, options.configured, options.period, options.accepted_risks,
+                                                  options.wait],
                        help="evaluate a framework's controls; exit 0 ok, 1 alarm or evidence lacking, 2 error",
                        description="Evaluate every check of a framework for a period. "
                                    "Example: vaultlab check --framework soc2 --period 2026-10 --format junit")

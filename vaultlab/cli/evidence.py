@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
+from pathlib import Path
 
 from vaultlab import output
+from vaultlab.cli.common import PERIOD_HELP
 from vaultlab.controls.catalog import framework_names
 from vaultlab.evidence.manifest import verify_pack
 from vaultlab.evidence.pack import make_pack
@@ -12,11 +16,39 @@ from vaultlab.warehouse import default_db_path
 
 
 def cmd_report(args) -> int:
+    """Exit 0 when a pack was written, findings or not; with --fail-on, 1 when the pack holds them."""
     db = args.db or str(default_db_path())
     pack = make_pack(db, args.framework, args.period, args.out, organisation=args.organisation,
-                     config=args.config, exceptions=args.accepted_risks, sign_key=args.sign_key)
+                     config=args.config, exceptions=args.accepted_risks, sign_key=args.sign_key, wait=args.wait,
+                     partial=args.partial)
     print(f"{args.framework} {args.period}: {pack} (and {pack}.zip)")
+    failing = failing_requirements(pack, args.fail_on)
+    if failing:
+        print(f"vaultlab: {len(failing)} requirement(s) {' or '.join(sorted(set(failing.values())))} "
+              f"(--fail-on {','.join(args.fail_on)}): {', '.join(sorted(failing))}", file=sys.stderr)
+        return 1
     return 0
+
+
+FAIL_ON = {"alarm": {"alarm", "error"}, "insufficient": {"not_evaluated", "incomplete"}}
+
+
+def fail_on(text: str) -> list[str]:
+    """--fail-on alarm|insufficient (or both, comma-separated)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in FAIL_ON]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: give alarm, insufficient, or alarm,insufficient")
+    return names
+
+
+def failing_requirements(pack: Path, names: list[str] | None) -> dict[str, str]:
+    """Requirement id -> status, for the requirements of the pack's controls.json that --fail-on names."""
+    if not names:
+        return {}
+    statuses = set().union(*(FAIL_ON[n] for n in names))
+    document = json.loads((pack / "controls.json").read_text(encoding="utf-8"))
+    return {r["id"]: r["status"] for r in document["requirements"] if r["status"] in statuses}
 
 
 def cmd_verify(args) -> int:
@@ -32,15 +64,21 @@ def cmd_verify(args) -> int:
 
 
 def register(sub, options) -> None:
-    p = sub.add_parser("report", parents=[options.db, options.configured, options.accepted_risks],
-                       help="render a framework's evidence report for a month into an evidence pack",
-                       description="Render the evidence pack of a framework for a month. "
-                                   "Example: vaultlab report --framework soc2 --period 2026-10 --out reports/")
+    p = sub.add_parser("report", parents=[options.db, options.configured, options.accepted_risks, options.wait],
+                       help="render a framework's evidence pack for a period; exit 0 when written "
+                            "(--fail-on: 1 on findings)",
+                       description="Render the evidence pack of a framework for a period. "
+                                   "Example: vaultlab report --framework soc2 --period last-month --out reports/")
     p.add_argument("--framework", required=True, choices=framework_names())
-    p.add_argument("--period", required=True, help="a calendar month, YYYY-MM (UTC)")
+    p.add_argument("--period", required=True, help=PERIOD_HELP)
+    p.add_argument("--fail-on", type=fail_on, metavar="alarm|insufficient",
+                   help="exit 1 when a requirement of the written pack is alarm/error (alarm) or "
+                        "not_evaluated/incomplete (insufficient); both: alarm,insufficient")
     p.add_argument("--out", default="reports", help="where the pack folder goes (default reports/)")
     p.add_argument("--organisation", default="", help="shown in the report's title")
     p.add_argument("--sign-key", help="Ed25519 private key (PEM) to sign the manifest with")
+    p.add_argument("--partial", action="store_true",
+                   help="render a period that has not ended yet (results so far, marked PARTIAL on every section)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("verify", help="check an evidence pack against its manifest; exit 0 intact, 1 not",

@@ -9,17 +9,19 @@ from vaultlab.cli.common import open_warehouse
 from vaultlab.cli.snapshots import vault_options
 from vaultlab.collect.leak import audit_hmac, read_value
 from vaultlab.queries.incident import blast_radius
+from vaultlab.warehouse import require_warehouse
 
 
 def cmd_leak(args) -> int:
     from vaultlab.collect.vault import vault_client
 
+    require_warehouse(args.db)  # before the value is read: a typo in --db creates nothing
     value = read_value()
     digest = audit_hmac(vault_client(args.address, None, args.namespace, args.ca_cert, args.skip_verify),
                         args.audit_device, value)
     del value
     print(f"HMAC under {args.audit_device}: {digest}")
-    with open_warehouse(args) as wh:
+    with open_warehouse(args, create=False) as wh:
         incident = blast_radius(wh, digest, start=args.start, end=args.end)
     for title, frame in (("events carrying it", incident.accesses),
                          ("identities and tokens to revoke", incident.to_revoke)):

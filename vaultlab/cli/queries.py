@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 from vaultlab import output
 from vaultlab.cli.common import count, day, open_warehouse, period_of, print_table
-from vaultlab.config import load_config
 from vaultlab.errors import VaultlabError
 from vaultlab.modes import write_private
+from vaultlab.period import today
 from vaultlab.queries import policy_suggest
 from vaultlab.queries.rotation_plan import COLUMNS as PLAN_COLUMNS
 from vaultlab.queries.rotation_plan import rotation_plan, to_ical
 from vaultlab.queries.summary import describe
-from vaultlab.warehouse import Warehouse, default_db_path
+from vaultlab.warehouse import default_db_path
 
 
 def cmd_sql(args) -> int:
     period = period_of(args)
-    with Warehouse(args.db, read_only=True, thresholds=load_config(args.config),
-                   external_access=args.allow_files) as wh:
+    with open_warehouse(args, read_only=True, create=False, external_access=args.allow_files) as wh:
         try:
             columns, rows = wh.query(args.query, period=period)
         except VaultlabError as err:
@@ -35,7 +34,7 @@ def cmd_sql(args) -> int:
 
 
 def cmd_info(args) -> int:
-    with Warehouse(args.db, read_only=True) as wh:
+    with open_warehouse(args, read_only=True, create=False) as wh:
         tables = describe(wh)
     if args.format == "json":
         print(json.dumps({name: [dict(zip(cols, map(output.to_plain, row))) for row in rows]
@@ -48,8 +47,8 @@ def cmd_info(args) -> int:
 
 
 def cmd_rotation_plan(args) -> int:
-    as_of = date.fromisoformat(args.as_of) if args.as_of else datetime.now(timezone.utc).date()
-    with open_warehouse(args, read_only=True) as wh:
+    as_of = date.fromisoformat(args.as_of) if args.as_of else today()
+    with open_warehouse(args, read_only=True, create=False) as wh:
         plan = rotation_plan(wh, as_of=as_of, horizon=args.horizon)
     if args.ics:
         write_private(args.ics, to_ical(plan, as_of), newline="")  # owner-only, like the warehouse
@@ -60,7 +59,7 @@ def cmd_rotation_plan(args) -> int:
 
 
 def cmd_policies_suggest(args) -> int:
-    with open_warehouse(args) as wh:
+    with open_warehouse(args, create=False) as wh:
         suggestion = policy_suggest.suggest_policy(wh, args.actor, period_of(args), min_siblings=args.min_siblings)
     if args.format == "json":
         print(json.dumps(policy_suggest.as_dict(suggestion), indent=2, default=str))
@@ -89,7 +88,7 @@ def register(sub, groups, options) -> None:
                                    help="overdue and upcoming rotations by owner (and an iCalendar file)",
                                    description="Rotations overdue or due soon, by owner. "
                                                "Example: vaultlab rotation plan --horizon 14 --ics rotations.ics")
-    q.add_argument("--as-of", type=day, help="plan as of this day, YYYY-MM-DD (default today, UTC)")
+    q.add_argument("--as-of", type=day, help="plan as of this day, YYYY-MM-DD (default today, UTC, or $VAULTLAB_TODAY)")
     q.add_argument("--horizon", type=count(0), default=30, help="days ahead to list (default 30)")
     q.add_argument("--ics", metavar="FILE", help="also write the plan as an iCalendar file")
     q.set_defaults(func=cmd_rotation_plan)

@@ -18,11 +18,11 @@ from vaultlab.config import load_config
 from vaultlab.controls.accepted_risks import load_accepted_risks
 from vaultlab.controls.catalog import framework_names
 from vaultlab.errors import VaultlabError
-from vaultlab.evidence.manifest import private_key, write_manifest
+from vaultlab.evidence.manifest import private_key, verify_pack, write_manifest
 from vaultlab.evidence.notebooks import notebook_path
 from vaultlab.modes import owner_only, restrict_tree
-from vaultlab.period import parse_period
-from vaultlab.warehouse import Warehouse
+from vaultlab.period import named_period, parse_period
+from vaultlab.warehouse import Warehouse, require_warehouse
 
 LIBRARIES = ["vaultlab", "duckdb", "polars", "pyarrow", "altair", "vl-convert-python", "papermill", "nbconvert"]
 
@@ -66,38 +66,49 @@ def export_html(executed: Path) -> str:
 
 def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Path, *, organisation: str = "",
               config: str | None = None, exceptions: str | None = None, sign_key: str | None = None,
-              partial: bool = False) -> Path:
+              partial: bool = False, wait: float = 0) -> Path:
     """Render one framework's report for a period into <out>/<framework>-<period>/ (and a .zip).
 
-    A future period is an error; one not ended yet renders only with `partial` (marked PARTIAL).
-    The pack is owner-only (folders 0700, files 0600, the zip 0600), whatever the umask."""
+    The pack is rendered into a folder beside the target and swapped in only once the notebook ran
+    and its manifest verifies: any failure leaves the previous pack (folder and zip) as it was, and
+    no partial folder. The pack is owner-only (folders 0700, files 0600, the zip 0600), whatever the
+    umask. A future period is an error; one not ended yet renders only with `partial` (marked
+    PARTIAL). `wait`: seconds to wait for a warehouse another process holds."""
     period, pack = _checked_options(framework, period, out, config=config, exceptions=exceptions,
                                     sign_key=sign_key)
     parse_period(period).check_ended(partial)  # before any file is touched
+    warehouse = require_warehouse(warehouse).resolve()
+    Warehouse(warehouse, create=False, wait=wait, thresholds=load_config(config or None)).close()
     with owner_only():
-        return _render_pack(warehouse, framework, period, pack, organisation=organisation, config=config,
-                            exceptions=exceptions, sign_key=sign_key, partial=partial)
+        pack.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        staging = Path(tempfile.mkdtemp(prefix=f".{pack.name}.partial-", dir=pack.parent))
+        try:
+            _render_pack(warehouse, framework, period, staging / pack.name, organisation=organisation,
+                         config=config, exceptions=exceptions, sign_key=sign_key, final=pack, partial=partial)
+            _swap_in(staging, pack)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return pack
 
 
-def _render_pack(warehouse, framework: str, period: str, pack: Path, *, organisation: str, config, exceptions,
-                 sign_key, partial: bool = False) -> Path:
+def _render_pack(warehouse: Path, framework: str, period: str, pack: Path, *, organisation: str, config,
+                 exceptions, sign_key, final: Path, partial: bool = False) -> None:
+    """Render the pack into `pack` (a staging folder), seal it, verify it, and zip it beside it."""
     import papermill
 
-    warehouse = Path(warehouse).resolve()
-    if not warehouse.exists():
-        raise VaultlabError(f"no warehouse at {warehouse}; run `vaultlab ingest` first or pass --db")
-    _replace_folder(pack)
+    pack.mkdir(mode=0o700)
     parameters = {"framework": framework, "period": period, "warehouse": str(warehouse),
                   "organisation": organisation, "config": str(Path(config).resolve()) if config else "",
-                  "exceptions": str(Path(exceptions).resolve()) if exceptions else "", "out_dir": str(pack),
+                  "exceptions": str(Path(exceptions).resolve()) if exceptions else "", "out_dir": str(final),
                   "partial": partial}
     try:
         with _quiet_stderr():  # the kernel's start-up chatter would land in every cron mail
             papermill.execute_notebook(str(notebook_path("evidence_report")), str(pack / "report.ipynb"),
-                                       parameters=parameters,
+                                       parameters={**parameters, "out_dir": str(pack), "record": True},
                                        kernel_name="python3", progress_bar=False, cwd=str(pack))
     except papermill.PapermillExecutionError as err:
         raise VaultlabError(f"the report notebook failed: {err.ename}: {err.evalue}") from None
+    make_inert(pack / "report.ipynb")
     (pack / "report.html").write_text(export_html(pack / "report.ipynb"), encoding="utf-8")
     run_id = json.loads((pack / "run.json").read_text())["run_id"]
     controls = json.loads((pack / "controls.json").read_text())
@@ -109,14 +120,49 @@ def _render_pack(warehouse, framework: str, period: str, pack: Path, *, organisa
         "thresholds": controls["thresholds"], "inputs": [dict(zip(cols, r)) for r in rows], "versions": _versions(),
     }, sign_key=sign_key)
     restrict_tree(pack)
-    archive = pack.with_name(pack.name + ".zip")
-    if archive.is_symlink() or archive.exists():
-        if archive.is_dir() and not archive.is_symlink():
-            raise VaultlabError(f"{archive} is a folder; move it away, the pack's zip goes there")
-        archive.unlink()
+    if not verify_pack(pack).intact:
+        raise VaultlabError(f"the pack rendered for {final} does not verify against its manifest; "
+                            "the previous pack is kept")
     shutil.make_archive(str(pack), "zip", root_dir=pack.parent, base_dir=pack.name)
-    archive.chmod(0o600)
-    return pack
+    pack.with_name(pack.name + ".zip").chmod(0o600)
+
+
+def make_inert(notebook: Path) -> None:
+    """The executed notebook's parameters, made inert: re-executed anywhere (papermill, Run All) it
+    writes nothing into the pack and records no run, unless told to (-p out_dir DIR -p record True)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            kept = [line for line in cell.source.splitlines()
+                    if not line.startswith(("out_dir = ", "record = "))]
+            cell.source = "\n".join(kept + ['out_dir = ""  # inert: this notebook writes no pack when run again',
+                                             "record = False  # inert: recording a run is `vaultlab report`'s job"])
+    nbformat.write(nb, notebook)
+
+
+def _swap_in(staging: Path, pack: Path) -> None:
+    """Put the rendered pack (staging/<name>, staging/<name>.zip) in place of the previous one.
+
+    The previous folder is moved aside, not deleted, until the new one is in place (a symlink or a
+    file at the pack's path is removed, never followed)."""
+    archive = pack.with_name(pack.name + ".zip")
+    aside = None
+    if pack.is_symlink() or (pack.exists() and not pack.is_dir()):
+        pack.unlink()
+    elif pack.exists():
+        aside = staging / "previous"
+        pack.rename(aside)
+    try:
+        (staging / pack.name).rename(pack)
+    except OSError:
+        if aside is not None:
+            aside.rename(pack)
+        raise
+    if archive.is_symlink():
+        archive.unlink()
+    os.replace(staging / (pack.name + ".zip"), archive)
 
 
 def _checked_options(framework: str, period: str, out, *, config=None, exceptions=None,
@@ -124,8 +170,7 @@ def _checked_options(framework: str, period: str, out, *, config=None, exception
     """Every option checked before any file is touched; the pack path is built from checked parts only."""
     if framework not in framework_names():
         raise VaultlabError(f"unknown framework {framework!r}; choose one of {', '.join(framework_names())}")
-    start = parse_period(str(period)).start
-    period = f"{start.year:04d}-{start.month:02d}"
+    period = named_period(str(period)).label
     load_config(config)
     load_accepted_risks(exceptions)
     if sign_key:
@@ -133,14 +178,8 @@ def _checked_options(framework: str, period: str, out, *, config=None, exception
     out = Path(out).resolve()
     if out.exists() and not out.is_dir():
         raise VaultlabError(f"--out {out} is not a folder")
-    return period, out / f"{framework}-{period}"
-
-
-def _replace_folder(pack: Path) -> None:
-    """Remove the previous pack at exactly this path (a symlink is removed, never followed), then create it."""
-    if pack.is_symlink() or (pack.exists() and not pack.is_dir()):
-        pack.unlink()
-    elif pack.exists():
-        shutil.rmtree(pack)
-    pack.mkdir(parents=True, mode=0o700)
-    pack.chmod(0o700)
+    pack = out / f"{framework}-{period}"
+    archive = pack.with_name(pack.name + ".zip")
+    if archive.is_dir() and not archive.is_symlink():
+        raise VaultlabError(f"{archive} is a folder; move it away, the pack's zip goes there")
+    return period, pack

@@ -77,16 +77,18 @@ class Report:
 
 def build_report(warehouse: str, framework: str, period: str, *, organisation: str = "",
                  exceptions: str | None = None, config: str | None = None, out_dir: str | None = None,
-                 partial: bool = False) -> Report:
+                 partial: bool = False, record: bool = False) -> Report:
     """Run the framework's checks for the period and gather what the report shows.
 
-    With `out_dir`, the complete evidence (evidence/*.csv, controls.json) is written there.
-    A period not ended yet renders only with `partial`, and says so on every section.
+    With `out_dir`, the complete evidence (evidence/*.csv, controls.json) is written there. The run
+    is recorded in the warehouse only with `record=True` (what `vaultlab report` asks for); otherwise
+    the warehouse is opened read-only and nothing is written to it. A period not ended yet renders
+    only with `partial`, and says so on every section.
     """
     from vaultlab.config import load_config
 
-    with Warehouse(warehouse, thresholds=load_config(config or None)) as wh:
-        run = run_checks(wh, framework, parse_period(period), exceptions_path=exceptions or None,
+    with Warehouse(warehouse, read_only=not record, create=False, thresholds=load_config(config or None)) as wh:
+        run = run_checks(wh, framework, parse_period(period), exceptions_path=exceptions or None, record=record,
                          partial=partial)
         if out_dir:
             out = Path(out_dir)
