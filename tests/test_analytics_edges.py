@@ -64,7 +64,7 @@ def test_rotation_boundaries(warehouse, tmp_path):
         "secret/f": ("due_soon", 0, "2026-10-31"),
         "secret/g": ("overdue", 1, "2026-10-30"),
         "secret/h": ("overdue", 4, "2026-10-27"),
-        "secret/i": ("never", 0, "None"),
+        "secret/i": ("unknown", 0, "None"),  # only rotated after the period end: its state then is unknown
         "secret/j": ("ok", 0, "2026-11-24"),
     }
     assert got["secret/j"]["rotation_seen_in"] == "audit log"
