@@ -52,7 +52,7 @@ def test_a_bad_period_names_every_form(bad):
 
 def test_a_bad_vaultlab_today_is_one_line(monkeypatch):
     monkeypatch.setenv("VAULTLAB_TODAY", "2026-12")
-    with pytest.raises(VaultlabError, match="VAULTLAB_TODAY='2026-12' is not a day"):
+    with pytest.raises(VaultlabError, match=r"VAULTLAB_TODAY '2026-12' is not a date"):
         today()
 
 
