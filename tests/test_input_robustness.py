@@ -257,7 +257,7 @@ def test_a_bomb_is_read_in_bounded_memory(tmp_path, name, blob, expected):
     assert result.returncode == 0, result.stderr[-2000:]
     counts, peak_mib = result.stdout.splitlines()[-2:]
     assert counts.startswith(expected)
-    assert int(peak_mib) < 600, f"{name}: peak RSS {peak_mib} MiB"  # about 250 MiB when idle after imports
+    assert int(peak_mib) < 1000, f"{name}: peak RSS {peak_mib} MiB"  # the issue's bound: under 1 GB for any input
 
 
 # --- issue 12 item 8: records up to the documented 16 MiB at the default memory limit ------
