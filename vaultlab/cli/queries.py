@@ -77,7 +77,13 @@ def cmd_policies_suggest(args) -> int:
 def cmd_trace(args) -> int:
     with open_warehouse(args, read_only=True, create=False) as wh:
         records = trace(wh, args.ref, search=args.search)
-    sys.stdout.write(output.render(TRACE_COLUMNS, [r.row() for r in records], args.format))
+    if args.format != "table":
+        sys.stdout.write(output.render(TRACE_COLUMNS, [r.row() for r in records], args.format))
+        return 0
+    for r in records:  # a record a block: its place, then its excerpt whole on a line of its own
+        print(output.visible(f"{r.record} file {r.file_id} line {r.line} id {r.id or '-'} {r.path} "
+                             f"(SHA-256 {r.sha256} as in the ledger)"))
+        print("  " + output.visible(r.excerpt))
     return 0
 
 
@@ -164,5 +170,6 @@ def register(sub, groups, options) -> None:
                                    "--period 2026-10")
     p.add_argument("--population", required=True, help="a view name or a check name")
     p.add_argument("--size", type=count(1), default=25, help="rows to draw (default 25; all when fewer)")
-    p.add_argument("--seed", type=int, required=True, help="the seed: record it with the sample")
+    p.add_argument("--seed", required=True,
+                   help="the seed, an integer or any text: record it with the sample")
     p.set_defaults(func=cmd_sample)
