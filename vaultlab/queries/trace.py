@@ -46,6 +46,8 @@ def locate(wh: Warehouse, ref: str) -> list[tuple[str, int, int]]:
     if not rows:
         raise VaultlabError(f"no event {ref!r} in the warehouse (give an event id, or FILE_ID:LINE)")
     file_id, line, resp_file, resp_line, has_request, has_response = rows[0]
+    if file_id is None or line is None:
+        raise VaultlabError(f"event {ref!r} names no source file and line to trace")
     if has_response and resp_file is not None and (resp_file, resp_line) != (file_id, line):
         first = "request" if has_request else "record"
         return [(first, file_id, line), ("response", resp_file, resp_line)]
