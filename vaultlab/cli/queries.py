@@ -1,4 +1,4 @@
-"""Questions over the warehouse: `sql`, `info`, `rotation plan`, `policies suggest`."""
+"""Questions over the warehouse: `sql`, `info`, `rotation plan`, `policies suggest`, `trace`, `sample`."""
 
 from __future__ import annotations
 
@@ -9,13 +9,18 @@ from pathlib import Path
 
 from vaultlab import output
 from vaultlab.cli.common import count, day, open_warehouse, period_of, print_table
+from vaultlab.controls.catalog import check_names, load_check
 from vaultlab.errors import VaultlabError
 from vaultlab.modes import write_private
 from vaultlab.period import today
 from vaultlab.queries import policy_suggest
 from vaultlab.queries.rotation_plan import COLUMNS as PLAN_COLUMNS
 from vaultlab.queries.rotation_plan import rotation_plan, to_ical
+from vaultlab.queries.sample import draw, view_query
 from vaultlab.queries.summary import describe
+from vaultlab.queries.trace import COLUMNS as TRACE_COLUMNS
+from vaultlab.queries.trace import trace
+from vaultlab.views import VIEWS
 from vaultlab.warehouse import default_db_path
 
 
@@ -69,6 +74,45 @@ def cmd_policies_suggest(args) -> int:
     return 0
 
 
+def cmd_trace(args) -> int:
+    with open_warehouse(args, read_only=True, create=False) as wh:
+        records = trace(wh, args.ref, search=args.search)
+    if args.format != "table":
+        sys.stdout.write(output.render(TRACE_COLUMNS, [r.row() for r in records], args.format))
+        return 0
+    for r in records:  # a record a block: its place, then its excerpt whole on a line of its own
+        print(output.visible(f"{r.record} file {r.file_id} line {r.line} id {r.id or '-'} {r.path} "
+                             f"(SHA-256 {r.sha256} as in the ledger)"))
+        print("  " + output.visible(r.excerpt))
+    return 0
+
+
+def _population(name: str) -> str:
+    if query := view_query(name):
+        return query
+    if name in check_names():
+        return load_check(name).sql
+    raise VaultlabError(f"unknown population {name!r}: give a view ({', '.join(VIEWS)}) "
+                        f"or a check ({', '.join(check_names())})")
+
+
+def cmd_sample(args) -> int:
+    query = _population(args.population)
+    period = period_of(args)
+    with open_warehouse(args, read_only=True, create=False) as wh:
+        drawn = draw(wh, args.population, query, size=args.size, seed=args.seed, period=period)
+    if args.format == "json":
+        print(json.dumps({"population": drawn.population, "population_size": drawn.population_size,
+                          "seed": drawn.seed, "size": len(drawn.rows),
+                          "rows": [dict(zip(drawn.columns, map(output.to_plain, r))) for r in drawn.rows]},
+                         indent=2))
+        return 0
+    print(f"population {drawn.population}: {drawn.population_size} row(s); seed {drawn.seed}; "
+          f"{len(drawn.rows)} drawn", file=sys.stderr if args.format == "csv" else sys.stdout)
+    sys.stdout.write(output.render(drawn.columns, drawn.rows, args.format))
+    return 0
+
+
 def register(sub, groups, options) -> None:
     p = sub.add_parser("sql", parents=[options.db, options.formatted, options.configured, options.period],
                        help="run a read-only SQL query",
@@ -104,3 +148,28 @@ def register(sub, groups, options) -> None:
     q.add_argument("--diff", action="store_true", help="print a unified diff against each held policy instead")
     q.add_argument("--format", choices=["hcl", "json"], default="hcl")
     q.set_defaults(func=cmd_policies_suggest)
+
+    p = sub.add_parser("trace", parents=[options.db, options.formatted],
+                       help="the raw source records behind an event, from its verified file",
+                       description="Print the source records behind an event (a Vault request and its "
+                                   "response), read from the file the ledger names once its SHA-256 matches; "
+                                   "values are redacted as in the quarantine. A moved file is found with "
+                                   "--search; an edited or missing one is reported, never trusted. "
+                                   "Example: vaultlab trace 0b6d0c1e-5d2a-4f5e-9a1b-3c4d5e6f7a8b "
+                                   "--search /archive/logs")
+    p.add_argument("ref", metavar="EVENT_ID", help="an event id, or FILE_ID:LINE of the ledger")
+    p.add_argument("--search", metavar="DIR", action="append",
+                   help="look for a moved file (same name, same SHA-256) under this folder; repeatable")
+    p.set_defaults(func=cmd_trace)
+
+    p = sub.add_parser("sample", parents=[options.db, options.formatted, options.period],
+                       help="a reproducible random sample of a view or a check's results",
+                       description="Draw a random sample of a population (a view, or a check's result rows) "
+                                   "that is the same for the same warehouse, period and seed on any machine. "
+                                   "Example: vaultlab sample --population rotation_status --size 25 --seed 2026 "
+                                   "--period 2026-10")
+    p.add_argument("--population", required=True, help="a view name or a check name")
+    p.add_argument("--size", type=count(1), default=25, help="rows to draw (default 25; all when fewer)")
+    p.add_argument("--seed", required=True,
+                   help="the seed, an integer or any text: record it with the sample")
+    p.set_defaults(func=cmd_sample)
