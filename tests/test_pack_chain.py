@@ -233,3 +233,11 @@ def test_a_rendered_pack_links_to_its_previous_and_the_signature_covers_it(wareh
         "break: soc2-2026-10: soc2-2026-10, soc2-2026-10.zip are the same period with different manifests",
         f"break: soc2-2026-10: the manifest of soc2-2026-09 is not the one it recorded (SHA-256 000000000000…, "
         f"now {_sha(previous)[:12]}…): edited or rendered again"]
+
+
+def test_a_hand_made_link_is_a_finding_not_a_crash(chain):
+    shutil.rmtree(chain / "soc2-2026-10")
+    _seal(chain, "soc2", "2026-10", previous_manifest_sha256=["\x1b[31m"])
+    result = run_cli("verify", "--chain", str(chain))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stdout.startswith("break: soc2-2026-10: the manifest of soc2-2026-09 is not the one it recorded")

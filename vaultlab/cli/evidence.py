@@ -109,7 +109,8 @@ def register(sub, options) -> None:
                                       "exit 0 intact, 1 not",
                        description="Check an evidence pack against its manifest (and signature), or with "
                                    "--chain every pack of a folder and the links between them. "
-                                   "Example: vaultlab verify reports/soc2-2026-10 --public-key pack.pub")
+                                   "Example: vaultlab verify reports/soc2-2026-10 --public-key pack.pub; "
+                                   "vaultlab verify --chain reports/")
     p.add_argument("pack", metavar="PACK", nargs="?")
     p.add_argument("--chain", metavar="DIR", help="check every pack in DIR and that each records its previous one")
     p.add_argument("--format", choices=["table", "json"], default="table", help="output of --chain")
