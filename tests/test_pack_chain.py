@@ -196,6 +196,9 @@ def test_not_packs_and_bad_options(chain, tmp_path):
     assert run_cli("verify", "--chain", str(tmp_path / "nowhere")).returncode != 0
     both = run_cli("verify", str(chain / "soc2-2026-07"), "--chain", str(chain))
     assert both.returncode != 0 and "one of them" in both.stderr
+    assert run_cli("verify").returncode != 0
+    json_one = run_cli("verify", str(chain / "soc2-2026-07"), "--format", "json")
+    assert json_one.returncode != 0 and "--format json is for --chain DIR" in json_one.stderr
 
 
 @pytest.fixture(scope="module")
