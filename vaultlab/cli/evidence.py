@@ -10,6 +10,8 @@ from pathlib import Path
 from vaultlab import output
 from vaultlab.cli.common import PERIOD_HELP
 from vaultlab.controls.catalog import framework_names
+from vaultlab.errors import VaultlabError
+from vaultlab.evidence.chain import verify_chain
 from vaultlab.evidence.manifest import verify_pack
 from vaultlab.evidence.pack import make_pack
 from vaultlab.warehouse import default_db_path
@@ -52,6 +54,12 @@ def failing_requirements(pack: Path, names: list[str] | None) -> dict[str, str]:
 
 
 def cmd_verify(args) -> int:
+    if (args.pack is None) == (args.chain is None):
+        raise VaultlabError("give a PACK or --chain DIR (one of them)")
+    if args.chain is not None:
+        return _verify_chain(args)
+    if args.format != "table":
+        raise VaultlabError("--format json is for --chain DIR")
     result = verify_pack(args.pack, public_key=args.public_key)
     for problem in result.problems():
         print(output.visible(problem))  # names come from the pack: never raw to the terminal
@@ -61,6 +69,22 @@ def cmd_verify(args) -> int:
         return 0
     print(f"{args.pack}: NOT intact ({len(result.problems())} problem(s))", file=sys.stderr)
     return 1
+
+
+def _verify_chain(args) -> int:
+    """One line per finding and a summary line; exit 0 only when every chain in DIR is whole."""
+    report = verify_chain(args.chain, public_key=args.public_key)
+    summary = (f"{args.chain}: {report.packs} pack(s) in {report.chains} chain(s), "
+               + ("whole" if report.whole else f"NOT whole ({len(report.findings)} finding(s))"))
+    if args.format == "json":
+        print(json.dumps({"folder": str(args.chain), "packs": report.packs, "chains": report.chains,
+                          "whole": report.whole, "findings": [{"kind": k, "pack": p, "message": m}
+                                                              for k, p, m in report.findings]}, indent=2))
+        return 0 if report.whole else 1
+    for kind, pack, message in report.findings:
+        print(output.visible(f"{kind}: {pack}: {message}"))  # names come from the packs
+    print(output.visible(summary), file=sys.stdout if report.whole else sys.stderr)
+    return 0 if report.whole else 1
 
 
 def register(sub, options) -> None:
@@ -81,9 +105,14 @@ def register(sub, options) -> None:
                    help="render a period that has not ended yet (results so far, marked PARTIAL on every section)")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("verify", help="check an evidence pack against its manifest; exit 0 intact, 1 not",
-                       description="Check an evidence pack against its manifest (and signature). "
-                                   "Example: vaultlab verify reports/soc2-2026-10 --public-key pack.pub")
-    p.add_argument("pack", metavar="PACK")
+    p = sub.add_parser("verify", help="check an evidence pack against its manifest, or a chain of packs; "
+                                      "exit 0 intact, 1 not",
+                       description="Check an evidence pack against its manifest (and signature), or with "
+                                   "--chain every pack of a folder and the links between them. "
+                                   "Example: vaultlab verify reports/soc2-2026-10 --public-key pack.pub; "
+                                   "vaultlab verify --chain reports/")
+    p.add_argument("pack", metavar="PACK", nargs="?")
+    p.add_argument("--chain", metavar="DIR", help="check every pack in DIR and that each records its previous one")
+    p.add_argument("--format", choices=["table", "json"], default="table", help="output of --chain")
     p.add_argument("--public-key", help="Ed25519 public key (PEM) that must have signed the manifest")
     p.set_defaults(func=cmd_verify)

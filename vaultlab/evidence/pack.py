@@ -18,6 +18,7 @@ from vaultlab.config import load_config
 from vaultlab.controls.accepted_risks import load_accepted_risks
 from vaultlab.controls.catalog import framework_names
 from vaultlab.errors import VaultlabError
+from vaultlab.evidence.chain import previous_link
 from vaultlab.evidence.manifest import private_key, verify_pack, write_manifest
 from vaultlab.evidence.notebooks import notebook_path
 from vaultlab.modes import owner_only, restrict_tree
@@ -118,6 +119,7 @@ def _render_pack(warehouse: Path, framework: str, period: str, pack: Path, *, or
     write_manifest(pack, {
         "run_id": run_id, "created_at": datetime.now(timezone.utc).isoformat(), "parameters": parameters,
         "thresholds": controls["thresholds"], "inputs": [dict(zip(cols, r)) for r in rows], "versions": _versions(),
+        **previous_link(final.parent, framework, period),
     }, sign_key=sign_key)
     restrict_tree(pack)
     if not verify_pack(pack).intact:
