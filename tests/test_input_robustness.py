@@ -270,7 +270,7 @@ def _big_record(number: int, value_bytes: int) -> bytes:
 
 
 _HASH_COST = pytest.mark.xfail(strict=False, reason="the record hash md5_number(json(txt)) allocates ~10x a "
-                               "record (128 MiB for 12 MiB); the record identity is rewritten on the normalise branch")
+                               "record (128 MiB for 12 MiB); still open: issue 12 item 8")
 
 
 @pytest.mark.slow
