@@ -20,10 +20,10 @@ import numpy as np
 import pyarrow as pa
 
 from vaultlab.errors import VaultlabError
+from vaultlab.ingest.excerpts import EXCERPT_BYTES
 
 CHUNK_BYTES = 16 << 20  # read size; a batch holds this much text
 MAX_LINE_BYTES = 16 << 20  # a longer line is quarantined, not loaded
-EXCERPT_BYTES = 1024
 ROWS_PER_BATCH = 4096
 # Pretty-printed files and list documents are read whole; their splitting takes several
 # times their size, so these limits keep the peak under 1 GB (benchmarks/README.md)

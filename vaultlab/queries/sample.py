@@ -50,7 +50,10 @@ def positions(population_size: int, size: int, seed: int | str) -> list[int]:
 
 
 def draw(wh: Warehouse, name: str, query: str, *, size: int, seed: int | str, period: Period | None) -> Sample:
-    """Draw `size` rows of the population `query` returns (named `name`) in `period`."""
+    """Draw `size` rows of the population `query` returns (named `name`) in `period`.
+
+    `query` is the project's own SQL (a view through `view_query`, or a check's file), never text a
+    user typed: it is composed as a subquery, identifiers are quoted, the positions are bound."""
     if size < 1:
         raise VaultlabError("the sample size must be at least 1")
     body = query.strip().rstrip(";")
