@@ -16,7 +16,7 @@ import duckdb
 from vaultlab import __version__, output
 from vaultlab.cli import controls, demo, evidence, incident, ingest, queries, snapshots
 from vaultlab.cli.common import Options
-from vaultlab.errors import VaultlabError
+from vaultlab.errors import VaultlabError, database_failure
 
 
 class Parser(argparse.ArgumentParser):
@@ -64,14 +64,6 @@ def _group(sub, name: str, help_text: str, description: str):
         dest="action", required=True, metavar="ACTION", parser_class=Parser)
 
 
-def _explain_driver_error(err: duckdb.Error) -> str:
-    text = str(err).splitlines()[0]
-    if "No space left on device" in text or "failed to offload" in text:
-        return ("a disk is full (the warehouse's folder, or DuckDB's temp folder beside it); free space or move "
-                f"the warehouse, then run the command again ({text})")
-    return f"the database failed: {text}"
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not hasattr(args, "db"):
@@ -85,15 +77,25 @@ def main(argv: list[str] | None = None) -> int:
         print("vaultlab: interrupted; what was being written was rolled back", file=sys.stderr)
         return 130
     except duckdb.Error as err:
-        print(f"vaultlab: error: {_explain_driver_error(err)}", file=sys.stderr)
+        print(f"vaultlab: error: the database failed: {database_failure(err)}", file=sys.stderr)
         return 2
-    except Exception as err:  # a crash is exit 2 (never 1, which means "alarm") and one line
-        if os.environ.get("VAULTLAB_DEBUG"):
-            raise
-        first = (str(err).splitlines() or [""])[0]
-        print(f"vaultlab: internal error: {type(err).__name__}: {output.visible(first)[:300]} "
-              "(run again with VAULTLAB_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
-        return 2
+    except RuntimeError as err:
+        if str(err).startswith("Query interrupted"):  # DuckDB's word for Ctrl-C while a result is fetched
+            print("vaultlab: interrupted; what was being written was rolled back", file=sys.stderr)
+            return 130
+        return _crashed(err)
+    except Exception as err:
+        return _crashed(err)
+
+
+def _crashed(err: Exception) -> int:
+    """A crash is exit 2 (never 1, which means "alarm") and one line."""
+    if os.environ.get("VAULTLAB_DEBUG"):
+        raise err
+    first = (str(err).splitlines() or [""])[0]
+    print(f"vaultlab: internal error: {type(err).__name__}: {output.visible(first)[:300]} "
+          "(run again with VAULTLAB_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from vaultlab.errors import VaultlabError
+from vaultlab.errors import VaultlabError, database_failure
 from vaultlab.ingest import discovery, excerpts, grouped, reader, s3, streams
 from vaultlab.ingest.ledger import INSERT_LEDGER_ROW
 from vaultlab.ingest.pairing import (
@@ -217,7 +217,7 @@ def _load_group(wh: Warehouse, group: list[tuple], results: dict, progress: bool
             results[path] = _ingest_or_refuse(wh, path, fmt, progress, display)
     except duckdb.Error as err:
         names = results[group[0][0]].path + (f" and {len(group) - 1} more file(s)" if len(group) > 1 else "")
-        raise VaultlabError(f"loading {names} failed and was rolled back: {str(err).splitlines()[0]}") from None
+        raise VaultlabError(f"loading {names} failed and was rolled back: {database_failure(err)}") from None
     except OSError as err:
         raise VaultlabError(f"cannot read {err.filename or 'a file'}: {err.strerror or err}; "
                             "nothing from its group of files was loaded") from None
@@ -283,7 +283,7 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
                  result.raw_values > 0, started, result.plain_accessors],
             )
     except duckdb.Error as err:
-        raise VaultlabError(f"loading {result.path} failed and was rolled back: {str(err).splitlines()[0]}") from None
+        raise VaultlabError(f"loading {result.path} failed and was rolled back: {database_failure(err)}") from None
     except OSError as err:
         raise VaultlabError(f"cannot read {result.path}: {err.strerror or err}; nothing from it was loaded") from None
     return result
