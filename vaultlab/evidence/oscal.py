@@ -17,6 +17,7 @@ of the same period differ in those two values only.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -39,6 +40,13 @@ MAX_REASONS = 20  # reasons quoted in one finding's remarks; the rest are in con
 def stable_uuid(*parts: object) -> str:
     """A UUID v5 of the parts: the same inputs give the same id on any machine."""
     return str(uuid.uuid5(NAMESPACE, "\x1f".join("" if p is None else str(p) for p in parts)))
+
+
+def objective_id(framework: str, requirement: str) -> str:
+    """A requirement id as an OSCAL token (a letter or `_` first; letters, digits, `.`, `-`, `_`):
+    CC6.1 stays; 5.9 becomes iso27001_5.9 and 164.312(a)(1) hipaa_164.312_a_1. The real id is a prop."""
+    token = re.sub(r"[^A-Za-z0-9._-]+", "_", requirement).strip("_")
+    return token if re.match(r"[A-Za-z_]", token) else f"{framework}_{token}"
 
 
 def _prop(name: str, value: object) -> common.Property:
@@ -96,7 +104,8 @@ def assessment_results(pack: Path, *, run_id: str, generated_at: datetime,
             if key not in observations:
                 observations[key] = _row_observation(row, key, check_obs.get(row["check"]), observations, end)
             row_obs.append(key)
-        findings.append(_finding(req, uid("finding", req["id"]), [check_obs[c] for c in req["checks"]] + row_obs,
+        findings.append(_finding(req, objective_id(fw, req["id"]), uid("finding", req["id"]),
+                                 [check_obs[c] for c in req["checks"]] + row_obs,
                                  [r["uuid"] for r in risks.values() if _excepts(r["risk"], req)]))
     for entry in risks.values():
         excepted = [uid("observation", row["check"], row["resource"], row["status"], row["reason"])
@@ -112,7 +121,8 @@ def assessment_results(pack: Path, *, run_id: str, generated_at: datetime,
         start=start, end=end,
         props=[_prop("run-id", run_id), _prop("framework", fw), _prop("period", period), _prop("as-of", doc["as_of"])],
         reviewed_controls=common.ReviewedControls(control_selections=[common.ControlSelections(
-            include_controls=[common.SelectControlById(control_id=r["id"]) for r in doc["requirements"]])]),
+            include_controls=[common.SelectControlById(control_id=objective_id(fw, r["id"]))
+                              for r in doc["requirements"]])]),
         observations=list(observations.values()) or None,
         risks=[e["model"] for e in risks.values()] or None, findings=findings or None)
     return ar.AssessmentResults(
@@ -162,7 +172,7 @@ def _row_observation(row: dict, key: str, check_key: str | None, observations: d
         relevant_evidence=parent.relevant_evidence if parent else None)
 
 
-def _finding(req: dict, key: str, related: list[str], risk_keys: list[str]) -> common.Finding:
+def _finding(req: dict, target_id: str, key: str, related: list[str], risk_keys: list[str]) -> common.Finding:
     status = req["status"]
     satisfied = status == "ok"
     if satisfied:
@@ -172,13 +182,14 @@ def _finding(req: dict, key: str, related: list[str], risk_keys: list[str]) -> c
     else:
         remarks = _reasons(req["results"], status) or status
     target = common.FindingTarget(
-        type=common.FindingTargetTypeValidValues.objective_id, target_id=req["id"], title=req["title"],
+        type=common.FindingTargetTypeValidValues.objective_id, target_id=target_id, title=f"{req['id']} {req['title']}",
         status=common.ObjectiveStatus(
             state=common.ObjectiveStatusStateValidValues.satisfied if satisfied
             else common.ObjectiveStatusStateValidValues.not_satisfied,
             reason=status, remarks=remarks))
     return common.Finding(
-        uuid=key, title=f"{req['id']} {req['title']}", description=req["text"], props=[_prop("status", status)],
+        uuid=key, title=f"{req['id']} {req['title']}", description=req["text"],
+        props=[_prop("requirement", req["id"]), _prop("status", status)],
         target=target, related_observations=[common.RelatedObservation(observation_uuid=o)
                                              for o in dict.fromkeys(related)] or None,
         related_risks=[common.AssociatedRisk(risk_uuid=r) for r in risk_keys] or None)
