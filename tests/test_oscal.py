@@ -165,3 +165,21 @@ def test_two_renders_of_the_same_period_differ_only_in_run_id_and_time(warehouse
     other = _render(warehouse, "iso-c", "iso27001", "2026-09", "run-a", datetime(2026, 11, 2, 8, tzinfo=timezone.utc))
     assert _without_run(other)["uuid"] != _without_run(iso)["uuid"]
     shutil.rmtree(again.parent)
+
+
+def test_log_fields_with_newlines_and_markup_still_make_a_valid_document(iso, tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(iso.parent, pack)
+    doc = json.loads((pack / "controls.json").read_text())
+    hostile = "secret/x\n\n<script>alert(1)</script>\t\u2028end "
+    req = next(r for r in doc["requirements"] if r["id"] == "8.5")
+    req["results"].append({"check": "root_token_use", "resource": hostile, "status": "alarm",
+                           "reason": "a reason\nover lines", "exception": None})
+    (pack / "controls.json").write_text(json.dumps(doc))
+    write_assessment_results(pack, run_id="r\n1", generated_at=datetime(2026, 11, 2, tzinfo=timezone.utc),
+                             accepted_risks=[])
+    model = AssessmentResults.oscal_read(pack / FILE)
+    [row] = [o for o in model.results[0].observations if "<script>" in o.title]
+    assert "\n" not in row.title and {p.name: p.value for p in row.props}["resource"] == (
+        "secret/x <script>alert(1)</script> end")
+    assert row.description == "a reason\nover lines"

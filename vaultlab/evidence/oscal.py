@@ -49,9 +49,13 @@ def objective_id(framework: str, requirement: str) -> str:
     return token if re.match(r"[A-Za-z_]", token) else f"{framework}_{token}"
 
 
+def _line(value: object) -> str:
+    """Text on one line with single blanks (OSCAL titles and prop values; log fields may hold newlines)."""
+    return " ".join(str(value).split()) or "-"
+
+
 def _prop(name: str, value: object) -> common.Property:
-    text = " ".join(str(value).split()) or "-"  # an OSCAL prop value has no surrounding or repeated blanks
-    return common.Property(name=name, value=text, ns=NS)
+    return common.Property(name=name, value=_line(value), ns=NS)
 
 
 def _moment(text: str | None, fallback: datetime) -> datetime:
@@ -115,7 +119,7 @@ def assessment_results(pack: Path, *, run_id: str, generated_at: datetime,
             entry["model"].related_observations = [common.RelatedObservation(observation_uuid=o)
                                                    for o in dict.fromkeys(excepted)]
     result = ar.Result(
-        uuid=uid("result"), title=f"{doc['framework_name']}, {period}",
+        uuid=uid("result"), title=_line(f"{doc['framework_name']}, {period}"),
         description=(f"vaultlab's automated assessment of {doc['framework_name']} for {period} "
                      f"(as of {doc['as_of']}): one finding per requirement."),
         start=start, end=end,
@@ -127,7 +131,7 @@ def assessment_results(pack: Path, *, run_id: str, generated_at: datetime,
         risks=[e["model"] for e in risks.values()] or None, findings=findings or None)
     return ar.AssessmentResults(
         uuid=uid("assessment-results"),
-        metadata=common.Metadata(title=f"vaultlab assessment results: {doc['framework_name']}, {period}",
+        metadata=common.Metadata(title=_line(f"vaultlab assessment results: {doc['framework_name']}, {period}"),
                                  last_modified=generated_at, version=__version__,
                                  oscal_version=common.OscalVersion(OSCAL_VERSION),
                                  props=[_prop("generator", f"vaultlab {__version__}")]),
@@ -153,7 +157,7 @@ def _check_observation(pack: Path, doc: dict, req: dict, check: str, key: str, e
             evidence.append(_evidence(pack, f"samples/{table}.csv",
                                       f"a reproducible random sample of {table} (seed and command in "
                                       "samples/index.json)"))
-    return common.Observation(uuid=key, title=f"{check}: {title}",
+    return common.Observation(uuid=key, title=_line(f"{check}: {title}"),
                               description=f"The check {check} ({title}): {summary}.", props=[_prop("check", check)],
                               methods=["TEST"], collected=end, relevant_evidence=evidence)
 
@@ -166,7 +170,7 @@ def _row_observation(row: dict, key: str, check_key: str | None, observations: d
     if row["resource"]:
         props.append(_prop("resource", row["resource"]))
     return common.Observation(
-        uuid=key, title=f"{row['check']} {row['status']}: {row['resource'] or '(no resource)'}",
+        uuid=key, title=_line(f"{row['check']} {row['status']}: {row['resource'] or '(no resource)'}"),
         description=row["reason"] or row["status"], props=props, methods=["TEST"],
         types=["finding"] if row["status"] in ("alarm", "excepted") else None, collected=end,
         relevant_evidence=parent.relevant_evidence if parent else None)
@@ -182,13 +186,14 @@ def _finding(req: dict, target_id: str, key: str, related: list[str], risk_keys:
     else:
         remarks = _reasons(req["results"], status) or status
     target = common.FindingTarget(
-        type=common.FindingTargetTypeValidValues.objective_id, target_id=target_id, title=f"{req['id']} {req['title']}",
+        type=common.FindingTargetTypeValidValues.objective_id, target_id=target_id,
+        title=_line(f"{req['id']} {req['title']}"),
         status=common.ObjectiveStatus(
             state=common.ObjectiveStatusStateValidValues.satisfied if satisfied
             else common.ObjectiveStatusStateValidValues.not_satisfied,
             reason=status, remarks=remarks))
     return common.Finding(
-        uuid=key, title=f"{req['id']} {req['title']}", description=req["text"],
+        uuid=key, title=_line(f"{req['id']} {req['title']}"), description=req["text"],
         props=[_prop("requirement", req["id"]), _prop("status", status)],
         target=target, related_observations=[common.RelatedObservation(observation_uuid=o)
                                              for o in dict.fromkeys(related)] or None,
@@ -209,7 +214,7 @@ def _risks(doc: dict, accepted: list[AcceptedRisk], uid, end: datetime) -> dict[
         key = uid("risk", risk.check, risk.resource, risk.ticket)
         live = risk.expires >= date.fromisoformat(doc["as_of"])  # as run_checks applies them
         model = common.Risk(
-            uuid=key, title=f"Accepted risk: {risk.check} on {risk.resource}", description=risk.reason,
+            uuid=key, title=_line(f"Accepted risk: {risk.check} on {risk.resource}"), description=risk.reason,
             statement=(f"Deviation approved by {risk.approver} (ticket {risk.ticket}) until "
                        f"{risk.expires.isoformat()}: alarms of the check {risk.check} on resources matching "
                        f"{risk.resource} are reported as "
