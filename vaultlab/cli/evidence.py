@@ -8,22 +8,27 @@ import sys
 from pathlib import Path
 
 from vaultlab import output
-from vaultlab.cli.common import PERIOD_HELP
+from vaultlab.cli.common import PERIOD_HELP, count
 from vaultlab.controls.catalog import framework_names
 from vaultlab.errors import VaultlabError
 from vaultlab.evidence.chain import verify_chain
 from vaultlab.evidence.manifest import verify_pack
 from vaultlab.evidence.pack import make_pack
+from vaultlab.evidence.samples import describe_samples
 from vaultlab.warehouse import default_db_path
 
 
 def cmd_report(args) -> int:
     """Exit 0 when a pack was written, findings or not; with --fail-on, 1 when the pack holds them."""
+    if args.seed is not None and not args.sample:
+        raise VaultlabError("--seed is the seed of --sample N; give --sample too")
     db = args.db or str(default_db_path())
     pack = make_pack(db, args.framework, args.period, args.out, organisation=args.organisation,
                      config=args.config, exceptions=args.accepted_risks, sign_key=args.sign_key, wait=args.wait,
-                     partial=args.partial)
+                     partial=args.partial, sample=args.sample or 0, seed=args.seed)
     print(f"{args.framework} {args.period}: {pack} (and {pack}.zip)")
+    if args.sample:
+        print(describe_samples(pack))
     failing = failing_requirements(pack, args.fail_on)
     if failing:
         print(f"vaultlab: {len(failing)} requirement(s) {' or '.join(sorted(set(failing.values())))} "
@@ -103,6 +108,11 @@ def register(sub, options) -> None:
     p.add_argument("--sign-key", help="Ed25519 private key (PEM) to sign the manifest with")
     p.add_argument("--partial", action="store_true",
                    help="render a period that has not ended yet (results so far, marked PARTIAL on every section)")
+    p.add_argument("--sample", type=count(1), metavar="N",
+                   help="draw N rows at random from each population of the framework into samples/ "
+                        "(the rows `vaultlab sample` draws with the same seed)")
+    p.add_argument("--seed", help="the seed of --sample, an integer or any text (default: one derived from "
+                                  "the framework and the period, printed)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("verify", help="check an evidence pack against its manifest, or a chain of packs; "

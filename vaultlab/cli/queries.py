@@ -9,18 +9,17 @@ from pathlib import Path
 
 from vaultlab import output
 from vaultlab.cli.common import count, day, open_warehouse, period_of, print_table
-from vaultlab.controls.catalog import check_names, load_check
 from vaultlab.errors import VaultlabError
+from vaultlab.evidence.samples import population_query
 from vaultlab.modes import write_private
 from vaultlab.period import today
 from vaultlab.queries import policy_suggest
 from vaultlab.queries.rotation_plan import COLUMNS as PLAN_COLUMNS
 from vaultlab.queries.rotation_plan import rotation_plan, to_ical
-from vaultlab.queries.sample import draw, view_query
+from vaultlab.queries.sample import draw
 from vaultlab.queries.summary import describe
 from vaultlab.queries.trace import COLUMNS as TRACE_COLUMNS
 from vaultlab.queries.trace import trace
-from vaultlab.views import VIEWS
 from vaultlab.warehouse import default_db_path
 
 
@@ -87,17 +86,8 @@ def cmd_trace(args) -> int:
     return 0
 
 
-def _population(name: str) -> str:
-    if query := view_query(name):
-        return query
-    if name in check_names():
-        return load_check(name).sql
-    raise VaultlabError(f"unknown population {name!r}: give a view ({', '.join(VIEWS)}) "
-                        f"or a check ({', '.join(check_names())})")
-
-
 def cmd_sample(args) -> int:
-    query = _population(args.population)
+    query = population_query(args.population)
     period = period_of(args)
     with open_warehouse(args, read_only=True, create=False) as wh:
         drawn = draw(wh, args.population, query, size=args.size, seed=args.seed, period=period)
@@ -162,7 +152,7 @@ def register(sub, groups, options) -> None:
                    help="look for a moved file (same name, same SHA-256) under this folder; repeatable")
     p.set_defaults(func=cmd_trace)
 
-    p = sub.add_parser("sample", parents=[options.db, options.formatted, options.period],
+    p = sub.add_parser("sample", parents=[options.db, options.formatted, options.configured, options.period],
                        help="a reproducible random sample of a view or a check's results",
                        description="Draw a random sample of a population (a view, or a check's result rows) "
                                    "that is the same for the same warehouse, period and seed on any machine. "

@@ -21,11 +21,14 @@ from vaultlab.errors import VaultlabError
 from vaultlab.evidence.chain import previous_link
 from vaultlab.evidence.manifest import private_key, verify_pack, write_manifest
 from vaultlab.evidence.notebooks import notebook_path
+from vaultlab.evidence.oscal import write_assessment_results
+from vaultlab.evidence.samples import draw_samples, write_samples
 from vaultlab.modes import owner_only, restrict_tree
 from vaultlab.period import named_period, parse_period
 from vaultlab.warehouse import Warehouse, require_warehouse
 
-LIBRARIES = ["vaultlab", "duckdb", "polars", "pyarrow", "altair", "vl-convert-python", "papermill", "nbconvert"]
+LIBRARIES = ["vaultlab", "duckdb", "polars", "pyarrow", "altair", "vl-convert-python", "papermill", "nbconvert",
+             "compliance-trestle"]
 
 
 def _versions() -> dict[str, str]:
@@ -67,14 +70,16 @@ def export_html(executed: Path) -> str:
 
 def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Path, *, organisation: str = "",
               config: str | None = None, exceptions: str | None = None, sign_key: str | None = None,
-              partial: bool = False, wait: float = 0) -> Path:
+              partial: bool = False, wait: float = 0, sample: int = 0, seed: int | str | None = None) -> Path:
     """Render one framework's report for a period into <out>/<framework>-<period>/ (and a .zip).
 
     The pack is rendered into a folder beside the target and swapped in only once the notebook ran
     and its manifest verifies: any failure leaves the previous pack (folder and zip) as it was, and
     no partial folder. The pack is owner-only (folders 0700, files 0600, the zip 0600), whatever the
     umask. A future period is an error; one not ended yet renders only with `partial` (marked
-    PARTIAL). `wait`: seconds to wait for a warehouse another process holds."""
+    PARTIAL). `wait`: seconds to wait for a warehouse another process holds. `sample`: rows to draw
+    from each of the framework's populations into samples/ (with `seed`, else one derived from the
+    framework and period)."""
     period, pack = _checked_options(framework, period, out, config=config, exceptions=exceptions,
                                     sign_key=sign_key)
     parse_period(period).check_ended(partial)  # before any file is touched
@@ -85,7 +90,8 @@ def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Pat
         staging = Path(tempfile.mkdtemp(prefix=f".{pack.name}.partial-", dir=pack.parent))
         try:
             _render_pack(warehouse, framework, period, staging / pack.name, organisation=organisation,
-                         config=config, exceptions=exceptions, sign_key=sign_key, final=pack, partial=partial)
+                         config=config, exceptions=exceptions, sign_key=sign_key, final=pack, partial=partial,
+                         sample=sample, seed=seed)
             _swap_in(staging, pack)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -93,7 +99,7 @@ def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Pat
 
 
 def _render_pack(warehouse: Path, framework: str, period: str, pack: Path, *, organisation: str, config,
-                 exceptions, sign_key, final: Path, partial: bool = False) -> None:
+                 exceptions, sign_key, final: Path, partial: bool = False, sample: int = 0, seed=None) -> None:
     """Render the pack into `pack` (a staging folder), seal it, verify it, and zip it beside it."""
     import papermill
 
@@ -102,6 +108,9 @@ def _render_pack(warehouse: Path, framework: str, period: str, pack: Path, *, or
                   "organisation": organisation, "config": str(Path(config).resolve()) if config else "",
                   "exceptions": str(Path(exceptions).resolve()) if exceptions else "", "out_dir": str(final),
                   "partial": partial}
+    samples = None
+    if sample:  # drawn before the notebook runs, which shows them under their requirements
+        samples = write_samples(pack, draw_samples(warehouse, framework, period, sample, seed, config=config))
     try:
         with _quiet_stderr():  # the kernel's start-up chatter would land in every cron mail
             papermill.execute_notebook(str(notebook_path("evidence_report")), str(pack / "report.ipynb"),
@@ -113,13 +122,16 @@ def _render_pack(warehouse: Path, framework: str, period: str, pack: Path, *, or
     (pack / "report.html").write_text(export_html(pack / "report.ipynb"), encoding="utf-8")
     run_id = json.loads((pack / "run.json").read_text())["run_id"]
     controls = json.loads((pack / "controls.json").read_text())
+    created_at = datetime.now(timezone.utc)
+    write_assessment_results(pack, run_id=run_id, generated_at=created_at,
+                             accepted_risks=load_accepted_risks(exceptions))
     with Warehouse(warehouse, read_only=True) as wh:
         cols, rows = wh.query("select path, sha256, bytes, format, lines_read, quarantined from ingest_files "
                               "order by file_id")
     write_manifest(pack, {
-        "run_id": run_id, "created_at": datetime.now(timezone.utc).isoformat(), "parameters": parameters,
+        "run_id": run_id, "created_at": created_at.isoformat(), "parameters": parameters,
         "thresholds": controls["thresholds"], "inputs": [dict(zip(cols, r)) for r in rows], "versions": _versions(),
-        **previous_link(final.parent, framework, period),
+        **previous_link(final.parent, framework, period), **({"samples": samples} if samples else {}),
     }, sign_key=sign_key)
     restrict_tree(pack)
     if not verify_pack(pack).intact:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import altair as alt
@@ -17,6 +17,7 @@ import vl_convert
 
 from vaultlab.controls.output import comparison_lines
 from vaultlab.controls.run import CheckRun, run_checks
+from vaultlab.evidence.samples import read_samples, samples_html
 from vaultlab.evidence.tables import write_evidence
 from vaultlab.period import parse_period
 from vaultlab.views import query_text
@@ -73,6 +74,7 @@ class Report:
     organisation: str
     tables: dict
     charts: dict[str, str]
+    samples: dict = field(default_factory=dict)  # samples/index.json of the pack, with rows (report --sample)
 
 
 def build_report(warehouse: str, framework: str, period: str, *, organisation: str = "",
@@ -100,7 +102,7 @@ def build_report(warehouse: str, framework: str, period: str, *, organisation: s
 
             tables = evidence_tables(wh, run)
         charts = _charts(wh, run)
-    return Report(run, organisation, tables, charts)
+    return Report(run, organisation, tables, charts, read_samples(out_dir))
 
 
 def _charts(wh: Warehouse, run: CheckRun) -> dict[str, str]:
@@ -191,6 +193,7 @@ def requirement_html(report: Report, req) -> str:
     for table in req.evidence:
         columns, data = report.tables[table]
         parts.append(f"<h3>Evidence: {esc(table)}</h3>" + table_html(columns, data, file=f"evidence/{table}.csv"))
+    parts.append(samples_html(report.samples, req))  # report --sample: the rows drawn from its populations
     parts.append("</div>")
     return "\n".join(parts)
 
