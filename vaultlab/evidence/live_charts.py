@@ -21,6 +21,11 @@ VEGALITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 WIDTH = 560
 
 
+def zoom(name: str = "zoom"):
+    """Zoom and pan along x (mouse wheel, drag), named so the spec is the same on every run."""
+    return alt.selection_interval(name=name, bind="scales", encodings=["x"])
+
+
 class LiveChart:
     """An altair chart and its title, displayed as Vega-Lite + PNG + text (see the module)."""
 
@@ -46,12 +51,12 @@ def reads_per_day(frame: pl.DataFrame) -> LiveChart:
         x=alt.X("day:T", title="day (UTC)"), y=alt.Y("reads:Q"), color="actor_type:N",
         opacity=alt.condition(pick, alt.value(1), alt.value(0.15)),
         tooltip=["day:T", "actor_type:N", "reads:Q"],
-    ).add_params(pick).properties(width=WIDTH, title="reads per day by actor type").interactive(bind_y=False)
+    ).add_params(pick, zoom()).properties(width=WIDTH, title="reads per day by actor type")
     return LiveChart(chart, "reads per day by actor type")
 
 
 def anomalies(frame: pl.DataFrame) -> LiveChart:
-    """Anomalies in time: drag a box to select some (the others fade), scroll to zoom; reasons in tooltips."""
+    """Anomalies in time: drag along time to select some (the others fade); reasons in tooltips."""
     brush = alt.selection_interval(name="anomaly_brush", encodings=["x"])
     chart = alt.Chart(frame).mark_circle(size=120).encode(
         x=alt.X("first_seen:T", title="first seen"), y=alt.Y("signal:N"), color="severity:N",
@@ -68,24 +73,15 @@ def rotation_age(frame: pl.DataFrame) -> LiveChart:
         x=alt.X("age_days:Q", title="days since rotation"), y=alt.Y("kind:N"),
         tooltip=["secret_id:N", "kind:N", "age_days:Q", "rotation_days:Q"])
     chart = alt.layer(allowed, ages).properties(width=WIDTH, title="rotation age against the allowed interval")
-    return LiveChart(chart.interactive(bind_y=False), "rotation age against the allowed interval")
+    return LiveChart(chart.add_params(zoom()), "rotation age against the allowed interval")
 
 
-def per_day(frame: pl.DataFrame, *, x: str, y: str, colour: str, title: str) -> LiveChart:
-    """A count per day and group: click a legend entry to highlight it; drag or scroll to zoom the days."""
+def counts(frame: pl.DataFrame, *, x: str, y: str, colour: str, title: str, x_title: str = "day (UTC)") -> LiveChart:
+    """A count per time step and group (stacked bars): click a legend entry to highlight it; drag or
+    scroll to zoom the time axis."""
     pick = alt.selection_point(name=f"{colour}_pick", fields=[colour], bind="legend")
     chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X(f"{x}:T", title="day (UTC)"), y=alt.Y(f"{y}:Q"), color=f"{colour}:N",
+        x=alt.X(f"{x}:T", title=x_title), y=alt.Y(f"{y}:Q"), color=f"{colour}:N",
         opacity=alt.condition(pick, alt.value(1), alt.value(0.15)), tooltip=[f"{x}:T", f"{colour}:N", f"{y}:Q"],
-    ).add_params(pick).properties(width=WIDTH, title=title).interactive(bind_y=False)
-    return LiveChart(chart, title)
-
-
-def timeline(frame: pl.DataFrame, *, x: str, y: str, colour: str, tooltip: list[str], title: str) -> LiveChart:
-    """One point per event along time, a row per `y`: drag a box to select, scroll to zoom."""
-    brush = alt.selection_interval(name="timeline_brush", encodings=["x"])
-    chart = alt.Chart(frame).mark_point(filled=True).encode(
-        x=alt.X(f"{x}:T", title="time (UTC)"), y=alt.Y(f"{y}:N"), color=f"{colour}:N",
-        opacity=alt.condition(brush, alt.value(0.9), alt.value(0.2)), tooltip=tooltip,
-    ).add_params(brush).properties(width=WIDTH, title=title)
+    ).add_params(pick, zoom()).properties(width=WIDTH, title=title)
     return LiveChart(chart, title)
