@@ -60,7 +60,6 @@ def export_html(executed: Path) -> str:
     """The executed notebook as one HTML page: outputs only, no code, no external resources."""
     import nbformat
     from nbconvert import HTMLExporter
-
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
 

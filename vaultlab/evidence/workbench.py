@@ -87,7 +87,8 @@ class Workbench:
     def evidence(self, name: str) -> pl.DataFrame:
         """One evidence table, complete (what evidence/<name>.csv holds)."""
         if name not in self.report.tables:
-            raise VaultlabError(f"unknown evidence table {name!r}; the tables are {', '.join(sorted(self.report.tables))}")
+            raise VaultlabError(f"unknown evidence table {name!r}; the tables are "
+                                f"{', '.join(sorted(self.report.tables))}")
         return frame(*self.report.tables[name])
 
     def check_sql(self, check: str) -> str:
