@@ -47,6 +47,9 @@ def test_the_workbench_gives_sql_findings_and_evidence_as_frames(workbench):
     check = rotation["check"][0]
     assert workbench.check_sql(check).lstrip().startswith("-- title:")
     assert f"```sql\n{workbench.check_sql(check).strip()}\n```" in workbench.sql_markdown(req)
+    behind = workbench.evidence_behind(req)["rotation_status"]
+    assert "secret/prod/payments/db" in behind["secret_id"].to_list()
+    assert behind.height < workbench.evidence("rotation_status").height
     shown = {check}
     assert "its SQL is shown above" in workbench.sql_markdown(req, shown)
 

@@ -23,7 +23,7 @@ from vaultlab.views import VIEWS, query_text
 from vaultlab.warehouse import Warehouse
 
 FINDING_STATUSES = ("alarm", "error", "excepted", "not_evaluated", "incomplete")
-SHOWN_ROWS = 8  # rows a displayed frame shows (the frame itself holds them all)
+SHOWN_ROWS = 5  # rows a displayed frame shows (the frame itself holds them all)
 
 
 def frame(columns: list[str], rows: list[tuple]) -> pl.DataFrame:
@@ -90,6 +90,20 @@ class Workbench:
             raise VaultlabError(f"unknown evidence table {name!r}; the tables are "
                                 f"{', '.join(sorted(self.report.tables))}")
         return frame(*self.report.tables[name])
+
+    def evidence_behind(self, requirement: str) -> dict[str, pl.DataFrame]:
+        """For each evidence table of the requirement, its rows that name a finding's resource (in any
+        text column); tables with no such row are left out."""
+        resources = set(self.findings(requirement)["resource"].drop_nulls().to_list())
+        behind = {}
+        for name in self._requirement(requirement).evidence:
+            table = self.evidence(name)
+            text = [c for c, t in table.schema.items() if t == pl.String]
+            if resources and text:
+                rows = table.filter(pl.any_horizontal(pl.col(c).is_in(list(resources)) for c in text))
+                if rows.height:
+                    behind[name] = rows
+        return behind
 
     def check_sql(self, check: str) -> str:
         """A check's SQL as it is run (controls/checks/<check>.sql)."""
@@ -162,3 +176,7 @@ class Workbench:
             with pl.Config(tbl_rows=SHOWN_ROWS, fmt_str_lengths=80, tbl_width_chars=160):
                 display(found)
         show_markdown(f"**Evidence**: {tables or 'none'}; each complete with `wb.evidence(name)`")
+        for name, rows in self.evidence_behind(requirement).items():
+            show_markdown(f"Rows of `{name}` behind the findings: `wb.evidence_behind({requirement!r})[{name!r}]`")
+            with pl.Config(tbl_rows=SHOWN_ROWS, tbl_cols=8, fmt_str_lengths=40, tbl_width_chars=160):
+                display(rows)
