@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench bench-analytics clean
+.PHONY: demo test lint bench bench-analytics notebooks clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,13 @@ test: $(BIN)/.installed lint
 
 # the guard rails: lint and import order, the import contract, SQL that parses as DuckDB SQL
 lint: $(BIN)/.installed
-	$(BIN)/ruff check vaultlab tests benchmarks
+	$(BIN)/ruff check vaultlab tests benchmarks scripts
 	$(BIN)/lint-imports
 	$(BIN)/sqlfluff lint --processes 2 vaultlab/queries vaultlab/controls/checks vaultlab/ingest/sources
+
+# the notebooks' committed outputs, from the sample data (tests/test_notebooks_nbval.py checks them)
+notebooks: $(BIN)/.installed
+	$(BIN)/python scripts/refresh_notebooks.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/ingest.py

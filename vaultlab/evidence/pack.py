@@ -3,9 +3,11 @@ code, and seal the folder as an evidence pack (manifest, optional signature, zip
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import tempfile
@@ -27,6 +29,8 @@ from vaultlab.modes import owner_only, restrict_tree
 from vaultlab.period import named_period, parse_period
 from vaultlab.warehouse import Warehouse, require_warehouse
 
+WORKBENCH_TAG = "workbench"  # cells for working in JupyterLab, left out of the pack's HTML
+SVG_ELEMENT = re.compile(r"<svg\b.*?</svg>", re.S)
 LIBRARIES = ["vaultlab", "duckdb", "polars", "pyarrow", "altair", "vl-convert-python", "papermill", "nbconvert",
              "compliance-trestle"]
 
@@ -59,9 +63,15 @@ def export_html(executed: Path) -> str:
     """The executed notebook as one HTML page: outputs only, no code, no external resources."""
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
 
+    settings = Config()
+    settings.TagRemovePreprocessor.remove_cell_tags = {WORKBENCH_TAG}  # the workbench is for JupyterLab
+    settings.TagRemovePreprocessor.enabled = True
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, exclude_markdown=True)
+                            exclude_output_prompt=True, exclude_markdown=True, config=settings)
+    exporter.register_preprocessor(TagRemovePreprocessor(config=settings), enabled=True)
     body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
@@ -120,6 +130,7 @@ def _render_pack(warehouse: Path, framework: str, period: str, pack: Path, *, or
         raise VaultlabError(f"the report notebook failed: {err.ename}: {err.evalue}") from None
     make_inert(pack / "report.ipynb")
     (pack / "report.html").write_text(export_html(pack / "report.ipynb"), encoding="utf-8")
+    make_readable(pack / "report.ipynb")  # after the HTML export, which keeps the inline SVG as it is
     run_id = json.loads((pack / "run.json").read_text())["run_id"]
     controls = json.loads((pack / "controls.json").read_text())
     created_at = datetime.now(timezone.utc)
@@ -154,6 +165,47 @@ def make_inert(notebook: Path) -> None:
             cell.source = "\n".join(kept + ['out_dir = ""  # inert: this notebook writes no pack when run again',
                                              "record = False  # inert: recording a run is `vaultlab report`'s job"])
     nbformat.write(nb, notebook)
+
+
+def make_readable(notebook: Path) -> None:
+    """Charts a notebook viewer shows without trusting the notebook.
+
+    JupyterLab sanitises the HTML of an untrusted notebook and drops inline SVG from it (its text
+    is left as garbled words), and never renders an untrusted image/svg+xml output; it does render
+    PNG. So every HTML output holding inline SVG charts is split: the HTML around them stays HTML,
+    and each chart becomes an output of its own carrying the same SVG and a PNG rendered from it."""
+    import nbformat
+    import vl_convert
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html", "") if output.get("output_type") == "display_data" else ""
+            if "<svg" not in html:
+                outputs.append(output)
+                continue
+            position = 0
+            for found in SVG_ELEMENT.finditer(html):
+                outputs.append(_html_output(html[position:found.start()]))
+                png = base64.b64encode(vl_convert.svg_to_png(found.group(0), scale=1)).decode("ascii")
+                outputs.append(nbformat.v4.new_output("display_data", data={
+                    "image/svg+xml": found.group(0), "image/png": png, "text/plain": "<chart>"}))
+                position = found.end()
+            outputs.append(_html_output(html[position:]))
+        cell.outputs = [o for o in outputs if o is not None]
+    nbformat.write(nb, notebook)
+
+
+def _html_output(html: str):
+    """An HTML display output, or None when there is nothing but markup left to show."""
+    import nbformat
+
+    if not re.sub(r"<[^>]*>|\s", "", html):
+        return None
+    return nbformat.v4.new_output("display_data", data={"text/html": html, "text/plain": "<HTML>"})
 
 
 def _swap_in(staging: Path, pack: Path) -> None:
