@@ -198,9 +198,9 @@ def requirement_html(report: Report, req) -> str:
     thresholds = [(t, run.thresholds[t]) for t in req.applied_thresholds]
     thresholds += [(f"{name} (stated by {req.id})", limit) for name, limit in req.thresholds.items()]
     if thresholds:
-        parts.append("<h3>Thresholds</h3>" + table_html(["threshold", "value"], thresholds))
+        parts.append("<h3>Thresholds</h3>" + table_html(["threshold", "value"], thresholds, css="kv"))
     if req.checks:
-        parts.append("<h3>Checks</h3>" + table_html(["check", "results"], _check_summary(run, req),
+        parts.append("<h3>Checks</h3>" + table_html(["check", "results"], _check_summary(run, req), css="kv",
                                                     raw_columns=frozenset({0, 1})))
     findings = [(i, r) for i, r in enumerate(run.results) if r["control_id"] == req.id
                 and r["status"] in FINDING_STATUSES]
