@@ -25,7 +25,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",  # nothing is fetched
          "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1"]
-PAPER = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}  # inches, as printToPDF takes them
+PAPER = {"a4": (210 / 25.4, 297 / 25.4), "letter": (8.5, 11.0)}  # inches, as printToPDF takes them
 FOOTER = ('<div style="font-family:system-ui,sans-serif;font-size:7.5px;color:#555;width:100%;margin:0 12mm;'
           'display:flex;justify-content:space-between"><span>{label}</span>'
           '<span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>')
