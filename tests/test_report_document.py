@@ -154,3 +154,39 @@ def test_no_chromium_is_one_clear_line_and_touches_nothing(demo, tmp_path, monke
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(VaultlabError, match="needs headless Chromium and none was found"):
         find_chromium()
+
+
+def test_a_row_is_behind_a_finding_only_when_its_key_is_a_whole_word_of_it():
+    from vaultlab.evidence.tables import rows_behind
+
+    table = (["secret_id", "status"], [("secret/prod/db",), ("secret/prod/db2",), ("prod/db",)])
+    finding = {"check": "rotation_overdue", "resource": "secret/prod/db2", "reason": "secret/prod/db2 was last rotated"}
+    assert rows_behind(finding, "rotation_status", *table) == [1]
+    assert rows_behind({**finding, "check": "policy_drift"}, "rotation_status", *table) == []  # not its table
+    assert rows_behind({**finding, "check": "manual"}, "rotation_status", *table) == []
+
+
+def test_the_methodology_holds_each_checks_sql_and_the_accepted_risks(synth_small, db_path, tmp_path):
+    from conftest import load_synth_month
+
+    from vaultlab import Warehouse
+    from vaultlab.controls.catalog import load_check
+    from vaultlab.evidence.methodology import methodology_html
+    from vaultlab.evidence.report import build_report
+
+    out, _ = synth_small
+    with Warehouse(db_path) as wh:
+        load_synth_month(wh, out)
+    risks = tmp_path / "risks.yaml"
+    risks.write_text("- {check: rotation_overdue, resource: 'secret/prod/payments/*', reason: vendor <freeze>, "
+                     "approver: Dana CISO, ticket: SEC-12, expires: 2026-12-31}\n"
+                     "- {check: orphaned_secrets, resource: '*', reason: old, approver: Eve, ticket: SEC-1, "
+                     "expires: 2026-09-30}\n")
+    report = build_report(str(db_path), "soc2", "2026-10", exceptions=str(risks))
+    page = methodology_html(report)
+    for check in ("rotation_overdue", "orphaned_secrets", "audit_log_continuity"):
+        assert f'id="check-{check}"' in page
+        assert load_check(check).sql.splitlines()[-1].replace("'", "&#x27;").replace(">", "&gt;") in page
+    assert "Dana CISO" in page and "2026-12-31" in page and "vendor &lt;freeze&gt;" in page
+    assert "in force" in page and "expired, not applied" in page  # Eve's expired before the period end
+    assert "orphan_days" in page and "<pre>" in page
