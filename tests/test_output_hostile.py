@@ -9,7 +9,7 @@ import pytest
 from conftest import run_cli
 
 from vaultlab import Warehouse
-from vaultlab.evidence.tables import _csv as evidence_csv
+from vaultlab.evidence.tables import table_csv as evidence_csv
 from vaultlab.output import render
 from vaultlab.queries.rotation_plan import to_ical
 

@@ -14,6 +14,7 @@ from vaultlab.errors import VaultlabError
 from vaultlab.evidence.chain import verify_chain
 from vaultlab.evidence.manifest import verify_pack
 from vaultlab.evidence.pack import make_pack
+from vaultlab.evidence.pdf import PAPER
 from vaultlab.evidence.samples import describe_samples
 from vaultlab.warehouse import default_db_path
 
@@ -25,8 +26,10 @@ def cmd_report(args) -> int:
     db = args.db or str(default_db_path())
     pack = make_pack(db, args.framework, args.period, args.out, organisation=args.organisation,
                      config=args.config, exceptions=args.accepted_risks, sign_key=args.sign_key, wait=args.wait,
-                     partial=args.partial, sample=args.sample or 0, seed=args.seed)
-    print(f"{args.framework} {args.period}: {pack} (and {pack}.zip)")
+                     partial=args.partial, sample=args.sample or 0, seed=args.seed, pdf=args.pdf,
+                     paper=args.paper)
+    printed = " with report.pdf" if args.pdf else ""
+    print(f"{args.framework} {args.period}: {pack}{printed} (and {pack}.zip)")
     if args.sample:
         print(describe_samples(pack))
     failing = failing_requirements(pack, args.fail_on)
@@ -97,7 +100,7 @@ def register(sub, options) -> None:
                        help="render a framework's evidence pack for a period; exit 0 when written "
                             "(--fail-on: 1 on findings)",
                        description="Render the evidence pack of a framework for a period. "
-                                   "Example: vaultlab report --framework soc2 --period last-month --out reports/")
+                                   "Example: vaultlab report --framework soc2 --period last-month --out reports/ --pdf")
     p.add_argument("--framework", required=True, choices=framework_names())
     p.add_argument("--period", required=True, help=PERIOD_HELP)
     p.add_argument("--fail-on", type=fail_on, metavar="alarm|insufficient",
@@ -113,6 +116,10 @@ def register(sub, options) -> None:
                         "(the rows `vaultlab sample` draws with the same seed)")
     p.add_argument("--seed", help="the seed of --sample, an integer or any text (default: one derived from "
                                   "the framework and the period, printed)")
+    p.add_argument("--pdf", action="store_true",
+                   help="also print the report to report.pdf with headless Chromium (found on PATH as chromium, "
+                        "chromium-browser or google-chrome, or named by VAULTLAB_CHROMIUM)")
+    p.add_argument("--paper", choices=sorted(PAPER), default="a4", help="the PDF's page size (default a4)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("verify", help="check an evidence pack against its manifest, or a chain of packs; "

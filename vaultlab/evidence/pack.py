@@ -24,6 +24,7 @@ from vaultlab.evidence.chain import previous_link
 from vaultlab.evidence.manifest import private_key, verify_pack, write_manifest
 from vaultlab.evidence.notebooks import notebook_path
 from vaultlab.evidence.oscal import write_assessment_results
+from vaultlab.evidence.pdf import PAPER, find_chromium, write_pdf
 from vaultlab.evidence.samples import draw_samples, write_samples
 from vaultlab.modes import owner_only, restrict_tree
 from vaultlab.period import named_period, parse_period
@@ -80,7 +81,8 @@ def export_html(executed: Path) -> str:
 
 def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Path, *, organisation: str = "",
               config: str | None = None, exceptions: str | None = None, sign_key: str | None = None,
-              partial: bool = False, wait: float = 0, sample: int = 0, seed: int | str | None = None) -> Path:
+              partial: bool = False, wait: float = 0, sample: int = 0, seed: int | str | None = None,
+              pdf: bool = False, paper: str = "a4") -> Path:
     """Render one framework's report for a period into <out>/<framework>-<period>/ (and a .zip).
 
     The pack is rendered into a folder beside the target and swapped in only once the notebook ran
@@ -89,9 +91,10 @@ def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Pat
     umask. A future period is an error; one not ended yet renders only with `partial` (marked
     PARTIAL). `wait`: seconds to wait for a warehouse another process holds. `sample`: rows to draw
     from each of the framework's populations into samples/ (with `seed`, else one derived from the
-    framework and period)."""
+    framework and period). `pdf`: also report.pdf, printed by headless Chromium on `paper` (a4 or letter)."""
     period, pack = _checked_options(framework, period, out, config=config, exceptions=exceptions,
                                     sign_key=sign_key)
+    printer = pdf_options(pdf, paper)
     parse_period(period).check_ended(partial)  # before any file is touched
     warehouse = require_warehouse(warehouse).resolve()
     Warehouse(warehouse, create=False, wait=wait, thresholds=load_config(config or None)).close()
@@ -101,7 +104,7 @@ def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Pat
         try:
             _render_pack(warehouse, framework, period, staging / pack.name, organisation=organisation,
                          config=config, exceptions=exceptions, sign_key=sign_key, final=pack, partial=partial,
-                         sample=sample, seed=seed)
+                         sample=sample, seed=seed, printer=printer)
             _swap_in(staging, pack)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -109,7 +112,8 @@ def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Pat
 
 
 def _render_pack(warehouse: Path, framework: str, period: str, pack: Path, *, organisation: str, config,
-                 exceptions, sign_key, final: Path, partial: bool = False, sample: int = 0, seed=None) -> None:
+                 exceptions, sign_key, final: Path, partial: bool = False, sample: int = 0, seed=None,
+                 printer: dict | None = None) -> None:
     """Render the pack into `pack` (a staging folder), seal it, verify it, and zip it beside it."""
     import papermill
 
@@ -132,6 +136,10 @@ def _render_pack(warehouse: Path, framework: str, period: str, pack: Path, *, or
     (pack / "report.html").write_text(export_html(pack / "report.ipynb"), encoding="utf-8")
     make_readable(pack / "report.ipynb")  # after the HTML export, which keeps the inline SVG as it is
     run_id = json.loads((pack / "run.json").read_text())["run_id"]
+    if printer:
+        who = f"{organisation} · " if organisation else ""
+        write_pdf(pack / "report.html", pack / "report.pdf", footer=f"{who}{framework} {period} · run {run_id}",
+                  **printer)
     controls = json.loads((pack / "controls.json").read_text())
     created_at = datetime.now(timezone.utc)
     write_assessment_results(pack, run_id=run_id, generated_at=created_at,
@@ -150,6 +158,13 @@ def _render_pack(warehouse: Path, framework: str, period: str, pack: Path, *, or
                             "the previous pack is kept")
     shutil.make_archive(str(pack), "zip", root_dir=pack.parent, base_dir=pack.name)
     pack.with_name(pack.name + ".zip").chmod(0o600)
+
+
+def pdf_options(pdf: bool, paper: str) -> dict | None:
+    """Where the PDF printer is and the paper, checked before any file is touched (None: no PDF)."""
+    if paper not in PAPER:
+        raise VaultlabError(f"--paper {paper!r}: choose a4 or letter")
+    return {"paper": paper, "chromium": find_chromium()} if pdf else None
 
 
 def make_inert(notebook: Path) -> None:

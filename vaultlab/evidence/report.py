@@ -7,60 +7,40 @@ vl-convert (no script, no network), so the exported page works offline and runs 
 
 from __future__ import annotations
 
-import html
+import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import altair as alt
 import vl_convert
 
-from vaultlab.controls.output import comparison_lines
+from vaultlab import __version__
+from vaultlab.controls.accepted_risks import AcceptedRisk, load_accepted_risks
 from vaultlab.controls.run import CheckRun, run_checks
+from vaultlab.evidence.document import (
+    cover_html,
+    evidence_anchor,
+    partial_html,
+    requirement_anchor,
+    scope_html,
+    signoff_html,
+    summary_html,
+)
+from vaultlab.evidence.html import CSS, esc, link, status_html, style_html, table_html
+from vaultlab.evidence.methodology import check_anchor, methodology_html
 from vaultlab.evidence.samples import read_samples, samples_html
-from vaultlab.evidence.tables import write_evidence
+from vaultlab.evidence.tables import FINDING_STATUSES, csv_sha256, evidence_tables, findings_behind, write_evidence
 from vaultlab.period import parse_period
+from vaultlab.sqlfiles import sql_header
 from vaultlab.views import query_text
 from vaultlab.warehouse import Warehouse
 
-INLINE_ROWS = 15
-STATUS_COLOURS = {"ok": "#1a7f37", "alarm": "#cf222e", "error": "#8250df", "excepted": "#9a6700",
-                  "manual": "#0969da", "not_evaluated": "#bc4c00", "incomplete": "#bc4c00", "info": "#6e7781"}
-LACKING = ("not_evaluated", "incomplete")
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:72rem;color:#1f2328}
-h1,h2,h3{line-height:1.2} table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.85rem}
-th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f6f8fa} .status{font-weight:600} .muted{color:#6e7781} .req{border-top:2px solid #d0d7de;margin-top:2rem}
-.chart svg{max-width:100%;height:auto}
-.partial,.lacking{border:2px solid #bc4c00;background:#fff1e5;padding:.5rem 1rem}
-"""
+__all__ = ["CSS", "Report", "build_report", "front_html", "charts_html", "requirement_html", "appendices_html",
+           "summary_html", "style_html"]
 
-
-def esc(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, dict)):
-        value = json.dumps(value, default=str)
-    elif hasattr(value, "isoformat"):
-        value = value.isoformat()
-    return html.escape(str(value), quote=True)
-
-
-def status_html(status: str) -> str:
-    colour = STATUS_COLOURS.get(status, "#1f2328")
-    return f'<span class="status" style="color:{colour}">{esc(status)}</span>'
-
-
-def table_html(columns: list[str], rows: list[tuple], limit: int | None = INLINE_ROWS, file: str | None = None) -> str:
-    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in rows[:limit])
-    more = ""
-    if limit is not None and len(rows) > limit:
-        more = f'<p class="muted">{limit} of {len(rows)} rows shown; all of them are in {esc(file or "the pack")}.</p>'
-    if not rows:
-        return '<p class="muted">No rows.</p>'
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+INLINE_ROWS = 15  # rows of an evidence table shown beside those behind findings
 
 
 def svg(chart: alt.TopLevelMixin) -> str:
@@ -72,9 +52,17 @@ def svg(chart: alt.TopLevelMixin) -> str:
 class Report:
     run: CheckRun
     organisation: str
-    tables: dict
+    tables: dict  # evidence table -> (columns, rows), complete and ordered as its CSV
     charts: dict[str, str]
     samples: dict = field(default_factory=dict)  # samples/index.json of the pack, with rows (report --sample)
+    population: dict = field(default_factory=dict)  # scope: sources, stores, counts, input_files
+    csv_sha256: dict[str, str] = field(default_factory=dict)  # evidence table -> SHA-256 of its CSV
+    behind: dict[int, dict[str, list[int]]] = field(default_factory=dict)  # finding -> table -> rows
+    accepted_risks: list[AcceptedRisk] = field(default_factory=list)
+    accepted_risks_path: str = ""
+    accepted_risks_sha256: str = ""
+    generated_at: str = ""
+    version: str = __version__
 
 
 def build_report(warehouse: str, framework: str, period: str, *, organisation: str = "",
@@ -98,11 +86,18 @@ def build_report(warehouse: str, framework: str, period: str, *, organisation: s
             tables = write_evidence(out, wh, run)
             (out / "run.json").write_text(json.dumps({"run_id": run.run_id}) + "\n")
         else:
-            from vaultlab.evidence.tables import evidence_tables
-
             tables = evidence_tables(wh, run)
         charts = _charts(wh, run)
-    return Report(run, organisation, tables, charts, read_samples(out_dir))
+        population = {name: wh.query(query_text(f"questions/population_{name}"), period=run.period)
+                      for name in ("sources", "stores", "counts")}
+        population["input_files"] = wh.query(query_text("evidence/input_files") + " order by file_id")
+    risks_sha = hashlib.sha256(Path(exceptions).read_bytes()).hexdigest() if exceptions else ""
+    return Report(run, organisation, tables, charts, population=population,
+                  csv_sha256={name: csv_sha256(*table) for name, table in tables.items()},
+                  behind=findings_behind(run, tables), accepted_risks=load_accepted_risks(exceptions or None),
+                  accepted_risks_path=str(exceptions or ""), accepted_risks_sha256=risks_sha,
+                  generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  samples=read_samples(out_dir))
 
 
 def _charts(wh: Warehouse, run: CheckRun) -> dict[str, str]:
@@ -132,71 +127,127 @@ def _charts(wh: Warehouse, run: CheckRun) -> dict[str, str]:
     return charts
 
 
-def partial_html(run: CheckRun) -> str:
-    """The banner of a period not ended yet (every section repeats it); empty otherwise."""
-    if not run.partial:
-        return ""
-    return (f'<p class="partial"><strong>PARTIAL:</strong> the period {esc(run.period.label)} has not ended; '
-            f"these are its results so far (as of {esc(run.as_of)}), not a verdict on the whole period.</p>")
+def front_html(report: Report) -> str:
+    """The stylesheet, the cover, scope and population, and the executive summary: the report's start."""
+    return style_html() + cover_html(report) + scope_html(report) + summary_html(report)
 
 
-def _lacking_html(run: CheckRun) -> str:
-    """Requirements without evidence, first: how many, which, and why."""
-    lacking = [r for r in run.framework.requirements if run.requirement_status[r.id] in LACKING]
-    if not lacking:
-        return ""
-    items = []
-    for req in lacking:
-        reasons = dict.fromkeys(r["reason"] for r in run.results
-                                if r["control_id"] == req.id and r["status"] in LACKING)
-        items.append(f"<li>{esc(req.id)} {status_html(run.requirement_status[req.id])}: "
-                     + " ".join(esc(x) for x in reasons) + "</li>")
-    return (f'<div class="lacking"><p><strong>{len(lacking)} requirement(s) lack evidence</strong> for this period '
-            "and count as failing:</p><ul>" + "".join(items) + "</ul></div>")
+def charts_html(report: Report) -> str:
+    return ('<div class="charts" id="charts"><h2>Activity in the period</h2>' + partial_html(report.run)
+            + "\n".join(f"<h3>{esc(name)}</h3>{chart}" for name, chart in report.charts.items()) + "</div>")
 
 
-def summary_html(report: Report) -> str:
-    run = report.run
-    counts: dict[str, int] = {}
-    for status in run.requirement_status.values():
-        counts[status] = counts.get(status, 0) + 1
-    history = "; ".join(comparison_lines(run)) + "."
-    title = f"{esc(report.organisation)} — " if report.organisation else ""
-    lines = [f"<h1>{title}{esc(run.framework.name)}</h1>", partial_html(run), _lacking_html(run),
-             f"<p>Period {esc(run.period.label)}, as of {esc(run.as_of)}. Run {esc(run.run_id)}.</p>",
-             "<p>" + ", ".join(f"{n} requirement(s) {status_html(s)}" for s, n in sorted(counts.items())) + ".</p>",
-             f"<p>{esc(history[0].upper() + history[1:])}</p>"]
-    for e in run.expired_exceptions:
-        lines.append(f"<p>Expired exception, no longer applied: {esc(e.check)} {esc(e.resource)} "
-                     f"(ticket {esc(e.ticket)}, approved by {esc(e.approver)}, expired {esc(e.expires)}).</p>")
-    return "\n".join(lines)
+PROVENANCE_SUFFIXES = ("event_id", "snapshot_id", "run_id")
+
+
+def trace_commands(columns: list[str], row: tuple) -> list[str]:
+    """The `vaultlab trace` commands that reach the source lines behind an evidence row."""
+    events = [row[i] for i, c in enumerate(columns) if c.endswith("event_id") and row[i]]
+    commands = [f"vaultlab trace {e}" for e in dict.fromkeys(events)]
+    if not commands and "file_id" in columns and "line" in columns and row[columns.index("line")] is not None:
+        commands.append(f"vaultlab trace {row[columns.index('file_id')]}:{row[columns.index('line')]}")
+    return commands
+
+
+def provenance(columns: list[str], row: tuple) -> list[str]:
+    """Snapshot and collection ids of an evidence row (what stands in for a log line)."""
+    return [f"{c} {row[i]}" for i, c in enumerate(columns)
+            if c.endswith(("snapshot_id", "run_id")) and row[i] is not None]
+
+
+def _finding_html(report: Report, index: int, result: dict) -> str:
+    parts = [f"{status_html(result['status'])} {esc(result['reason'])}"]
+    if result.get("exception"):
+        e = result["exception"]
+        parts.append(f" <em>Accepted risk: {esc(e['reason'])} (ticket {esc(e['ticket'])}, approved by "
+                     f"{esc(e['approver'])}, until {esc(e['expires'])})</em>")
+    evidence = []
+    for table, hits in report.behind.get(index, {}).items():
+        columns, rows = report.tables[table]
+        for n in hits[:3]:
+            cmds = trace_commands(columns, rows[n])
+            extra = provenance(columns, rows[n])
+            evidence.append(link(evidence_anchor(table, n), f"{table} row {n + 1}")
+                            + "".join(f' <code class="cmd">{esc(c)}</code>' for c in cmds)
+                            + (f' <span class="muted">({esc(", ".join(extra))})</span>' if extra else ""))
+        if len(hits) > 3:
+            evidence.append(f"and {len(hits) - 3} more row(s) of {link(evidence_anchor(table), table)}")
+    if evidence:
+        parts.append('<ul class="behind">' + "".join(f"<li>{e}</li>" for e in evidence) + "</ul>")
+    elif result["status"] in ("alarm", "excepted", "error"):
+        parts.append(' <span class="muted">(no evidence row: the reason above is the whole finding)</span>')
+    return f'<li class="finding">{"".join(parts)}</li>'
+
+
+def _check_summary(run: CheckRun, req) -> list[tuple]:
+    rows = []
+    for check in req.checks:
+        mine = [r for r in run.results if r["control_id"] == req.id and r["check"] == check]
+        counts: dict[str, int] = {}
+        for r in mine:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        rows.append((link(check_anchor(check), check),
+                     ", ".join(f"{n} {esc(s)}" for s, n in sorted(counts.items())) or "no rows"))
+    return rows
 
 
 def requirement_html(report: Report, req) -> str:
     run = report.run
     status = run.requirement_status[req.id]
-    rows = [r for r in run.results if r["control_id"] == req.id]
-    parts = [f'<div class="req"><h2>{esc(req.id)} {esc(req.title)} — {status_html(status)}</h2>',
-             partial_html(run), f"<p>{esc(req.text)}</p>"]
+    parts = [f'<div class="req" id="{esc(requirement_anchor(req))}"><h2>{esc(req.id)} {esc(req.title)} — '
+             f"{status_html(status)}</h2>", partial_html(run), f"<p>{esc(req.text)}</p>"]
     if req.manual:
         parts.append(f"<p><strong>Evidence to attach:</strong> {esc(req.manual)}</p>")
-    if req.applied_thresholds:
-        parts.append("<p class=\"muted\">Thresholds applied: " + ", ".join(
-            f"{esc(t)} = {esc(run.thresholds[t])}" for t in req.applied_thresholds) + "</p>")
-    findings = [r for r in rows if r["status"] in ("alarm", "error", "excepted", *LACKING)]
+    thresholds = [(t, run.thresholds[t]) for t in req.applied_thresholds]
+    thresholds += [(f"{name} (stated by {req.id})", limit) for name, limit in req.thresholds.items()]
+    if thresholds:
+        parts.append("<h3>Thresholds</h3>" + table_html(["threshold", "value"], thresholds, css="kv"))
+    if req.checks:
+        parts.append("<h3>Checks</h3>" + table_html(["check", "results"], _check_summary(run, req), css="kv",
+                                                    raw_columns=frozenset({0, 1})))
+    findings = [(i, r) for i, r in enumerate(run.results) if r["control_id"] == req.id
+                and r["status"] in FINDING_STATUSES]
     if findings:
-        parts.append("<h3>Findings</h3><ul>" + "".join(
-            f"<li>{status_html(r['status'])} {esc(r['reason'])}"
-            + (f" <em>Accepted risk: {esc(r['exception']['reason'])} (ticket {esc(r['exception']['ticket'])}, "
-               f"approved by {esc(r['exception']['approver'])}, until {esc(r['exception']['expires'])})</em>"
-               if r.get("exception") else "") + "</li>" for r in findings) + "</ul>")
-    for table in req.evidence:
-        columns, data = report.tables[table]
-        parts.append(f"<h3>Evidence: {esc(table)}</h3>" + table_html(columns, data, file=f"evidence/{table}.csv"))
+        parts.append("<h3>Findings</h3><ul>" + "".join(_finding_html(report, i, r) for i, r in findings) + "</ul>")
+    if req.evidence:
+        parts.append("<p>Evidence (Appendix B): " + ", ".join(link(evidence_anchor(t), t) for t in req.evidence)
+                     + ".</p>")
     parts.append(samples_html(report.samples, req))  # report --sample: the rows drawn from its populations
     parts.append("</div>")
     return "\n".join(parts)
 
 
-def charts_html(report: Report) -> str:
-    return partial_html(report.run) + "\n".join(f"<h2>{esc(name)}</h2>{chart}" for name, chart in report.charts.items())
+def evidence_table_html(report: Report, name: str) -> str:
+    """One evidence table: the rows behind findings first, then the first others, then where the rest is."""
+    columns, rows = report.tables[name]
+    behind = sorted({n for tables in report.behind.values() for n in tables.get(name, [])})
+    others = [n for n in range(len(rows)) if n not in set(behind)][:INLINE_ROWS]
+    shown = behind + others
+    users = [r for r in report.run.framework.requirements if name in r.evidence]
+    body = table_html(["row", *columns], [(n + 1, *rows[n]) for n in shown],
+                      row_ids=[evidence_anchor(name, n) for n in shown],
+                      row_classes=["behind" if n in behind else "" for n in shown])
+    return (f'<div class="evidence" id="{esc(evidence_anchor(name))}"><h3>{esc(name)}</h3>'
+            f"<p>{esc(query_about(name))} Used by " + ", ".join(link(requirement_anchor(r), r.id) for r in users)
+            + f". {len(behind)} row(s) behind findings (highlighted) come first.</p>" + body
+            + f'<p class="muted">{len(shown)} of {len(rows)} rows shown; the full population is '
+              f"<code>evidence/{esc(name)}.csv</code> (SHA-256 <code>{esc(report.csv_sha256.get(name, ''))}</code>); "
+              "row numbers count its data rows.</p></div>")
+
+
+def query_about(name: str) -> str:
+    about = sql_header(query_text(f"evidence/{name}")).get("about", "")
+    return (about[0].upper() + about[1:] + ".") if about else ""
+
+
+def evidence_appendix_html(report: Report) -> str:
+    return ('<div class="appendix" id="evidence"><h2>Appendix B: evidence tables</h2>' + partial_html(report.run)
+            + "<p>Each table appears once. Every row carries where it came from: event ids "
+              "(<code>vaultlab trace EVENT_ID</code> prints the source records), a file and line, or the snapshot "
+              "or collection it was read from.</p>"
+            + "".join(evidence_table_html(report, name) for name in sorted(report.tables)) + "</div>")
+
+
+def appendices_html(report: Report) -> str:
+    """Appendix A (methodology), Appendix B (evidence tables) and the sign-off block."""
+    return methodology_html(report) + evidence_appendix_html(report) + signoff_html(report)
