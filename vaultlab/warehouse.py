@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sys
@@ -19,6 +20,7 @@ from vaultlab.errors import VaultlabError
 from vaultlab.modes import hold_owner_only, private_folder, release_owner_only
 from vaultlab.period import Period, parse_period
 from vaultlab.schema import LATEST, MIGRATIONS
+from vaultlab.sqlfiles import quote_ident
 
 DEFAULT_DB = "vaultlab.duckdb"
 # DuckDB's working memory; it spills to disk beyond this. 512 MB keeps a 10M-line ingest
@@ -102,6 +104,7 @@ class Warehouse:
         `create=False` (every read command) refuses a path that holds no warehouse; `wait` is how many
         seconds to wait for a warehouse another process holds (locked) before giving up."""
         self.path = Path(path) if path else default_db_path()
+        self._computed: dict[tuple, str] = {}  # period (start, end) -> catalog of its views computed once
         self.thresholds = dict(thresholds) if thresholds is not None else load_config()
         if (read_only or not create) and not self.path.is_file():
             raise missing_warehouse(self.path)
@@ -234,10 +237,50 @@ class Warehouse:
         cur.close()
 
     def session(self, period: Period | None = None):
-        """A cursor with the period and thresholds bound as DuckDB variables."""
+        """A cursor with the period and thresholds bound as DuckDB variables (and, inside
+        `views_computed` for this period, reading the views computed once)."""
         cur = self._con.cursor()
         views.set_session(cur, period, self.thresholds)
+        catalog = self._computed.get(_period_key(period))
+        if catalog:
+            cur.execute(f"set search_path = '{catalog}.main,main'")
         return cur
+
+    @contextmanager
+    def views_computed(self, period: Period | None, names: list[str] | None = None):
+        """Inside this block, every session for `period` reads the named views (all by default)
+        computed once, rather than computing a view again in every query that reads it.
+
+        Each view's query runs once into a table of an in-memory catalog put first on the session's
+        search_path, so it shadows the view for unqualified names (a view reads the ones computed
+        before it). Results are those of the views: the same SQL over the same data, which the
+        warehouse lock keeps from changing meanwhile. A view that fails to compute is left out:
+        whatever reads it gets its error as before. Nested for the same period, the outer block's
+        tables serve; where the catalog cannot be attached (a locked configuration), the views serve."""
+        key = _period_key(period)
+        if key in self._computed:
+            yield
+            return
+        catalog = f"vl_views_{next(_CATALOGS)}"
+        try:
+            self._con.execute(f"attach ':memory:' as {catalog} (read_only false)")
+        except duckdb.Error:
+            yield
+            return
+        try:
+            with self.session(period) as cur:
+                cur.execute(f"set search_path = '{catalog}.main,main'")
+                for name in names if names is not None else views.VIEWS:
+                    try:
+                        cur.execute(f"create table {catalog}.main.{quote_ident(name)} as\n"
+                                    + views.query_text(name))
+                    except duckdb.Error:
+                        pass  # what reads it fails with the view's own error
+            self._computed[key] = catalog
+            yield
+        finally:
+            self._computed.pop(key, None)
+            self._con.execute("detach " + catalog)
 
     def bound_connection(self, period=None) -> "BoundConnection":
         """A DB-API connection for clients that open a cursor per query (jupysql's `%sql`): every
@@ -280,6 +323,13 @@ class BoundConnection:
 
     def __getattr__(self, name):
         return getattr(self._session, name)
+
+
+_CATALOGS = itertools.count(1)
+
+
+def _period_key(period: Period | None) -> tuple:
+    return (period.start, period.end) if period else (None, None)
 
 
 def _as_period(period) -> "Period | None":
