@@ -186,7 +186,17 @@ class Warehouse:
                 cur.execute("insert into schema_version values (?, now())", [version])
 
     def _install_views(self) -> None:
-        """Views and thresholds as this vaultlab defines them, for any client of the file."""
+        """Views and thresholds as this vaultlab defines them, for any client of the file (written only
+        when they differ: every command opens the warehouse, and rewriting them costs a checkpoint)."""
+        wanted = {**{k: str(v) for k, v in self.thresholds.items()}, "views_sha256": views.views_digest()}
+        try:
+            if (dict(self._con.execute("select key, value from vl_config").fetchall()) == wanted
+                    and set(views.VIEWS) <= {name for (name,) in self._con.execute(
+                        "select view_name from duckdb_views() where database_name = current_database() "
+                        "and schema_name = 'main'").fetchall()}):
+                return
+        except duckdb.Error:
+            pass  # not readable as expected: install afresh
         with self.transaction() as cur:
             views.install(cur)
             cur.execute("delete from vl_config")

@@ -28,8 +28,8 @@ from __future__ import annotations
 import fnmatch
 import json
 import uuid
-from dataclasses import dataclass
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
