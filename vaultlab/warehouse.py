@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from vaultlab import views
 from vaultlab.config import load_config
@@ -302,6 +301,8 @@ class Warehouse:
 
         `period` is a `Period` or a month "YYYY-MM"; without one, the whole loaded range.
         """
+        import polars as pl  # here: ~0.1 s to import, and most commands never need it
+
         with self.session(_as_period(period)) as cur:
             try:
                 return pl.from_arrow(cur.sql(query, params=params).to_arrow_table())
