@@ -13,6 +13,7 @@ client:
 from __future__ import annotations
 
 import hashlib
+import re
 
 from vaultlab.period import Period, now
 from vaultlab.sqlfiles import quote_ident, sql_text
@@ -39,6 +40,22 @@ def views_digest() -> str:
     for name in VIEWS:
         digest.update(query_text(name).encode())
     return digest.hexdigest()
+
+
+def views_read(*texts: str) -> list[str]:
+    """The views that SQL texts read, directly, through the macros they call or through other views,
+    in dependency order. Comments aside, a name that appears anywhere (even in a string) counts:
+    computing a view that is not needed costs time, never a wrong result."""
+    macros = dict(re.findall(r"create or replace macro (\w+)(.*?)(?=create or replace macro|\Z)",
+                             macros_text(MACRO_FILES + CHECK_MACRO_FILES), flags=re.S))
+    found: set[str] = set()
+    todo = list(texts)
+    while todo:
+        for word in set(re.findall(r"\w+", re.sub(r"--[^\n]*", "", todo.pop()).lower())) - found:
+            if word in VIEWS or word in macros:
+                found.add(word)
+                todo.append(query_text(word) if word in VIEWS else macros[word])
+    return [name for name in VIEWS if name in found]
 
 
 def install(cur, *, temporary: bool = False) -> None:

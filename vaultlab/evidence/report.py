@@ -77,7 +77,8 @@ def build_report(warehouse: str, framework: str, period: str, *, organisation: s
     """
     from vaultlab.config import load_config
 
-    with Warehouse(warehouse, read_only=not record, create=False, thresholds=load_config(config or None)) as wh:
+    with Warehouse(warehouse, read_only=not record, create=False, thresholds=load_config(config or None)) as wh, \
+            wh.views_computed(parse_period(period)):  # once for the checks, the evidence and the charts
         run = run_checks(wh, framework, parse_period(period), exceptions_path=exceptions or None, record=record,
                          partial=partial)
         if out_dir:

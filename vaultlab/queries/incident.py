@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from vaultlab.errors import VaultlabError
 from vaultlab.period import Period, parse_period
 from vaultlab.views import query_text
 from vaultlab.warehouse import Warehouse
+
+if TYPE_CHECKING:  # polars is imported where a query returns a DataFrame (Warehouse.sql), not by every command
+    import polars as pl
 
 
 def _question(name: str) -> str:
