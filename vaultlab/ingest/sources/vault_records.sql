@@ -30,6 +30,10 @@ parsed as (
     -- blank (whitespace-only) lines are not records; most lines start with "{" and skip the trim
     where starts_with(txt, '{') or txt is null or trim(txt, chr(9) || chr(10) || chr(13) || ' ') <> ''
 ),
+timed as (  -- the time, read once
+    select *, vl_timestamp(e.time) as ts
+    from parsed
+),
 checked as (
     select *,
         case
@@ -41,14 +45,14 @@ checked as (
             when e.type not in ('request', 'response', 'kmip-request', 'kmip-response')
                 then 'unknown record type "' || left(e.type, 40) || '"'
             when vl_bad_offset(e.time) then 'impossible UTC offset in "time": ' || left(e.time, 40)
-            when vl_timestamp(e.time) is null then 'no valid "time" field'
-            when vl_implausible(vl_timestamp(e.time)) then '"time" ' || left(e.time, 40)
+            when ts is null then 'no valid "time" field'
+            when vl_implausible(ts) then '"time" ' || left(e.time, 40)
                  || ' is before 1990 or more than a day after the ingest'
         end as reason
-    from parsed
+    from timed
 ),
 base as (
-    select line, raw, txt, reason,
+    select line, raw, txt, reason, ts,
         -- a bad line's first bytes: excerpts.redact_excerpt keeps its shape and field names, no value
         case when reason is not null then raw[1:4096] end as excerpt,
         e,
@@ -167,7 +171,7 @@ select
     line, reason, excerpt, rec_hash, kind,
     case when reason is null then coalesce(request_id, lpad(lower(hex(rec_hash)), 32, '0')) end as event_id,
     'vault' as source,
-    vl_timestamp(e.time) as ts,
+    ts,
     -- a name in an unauthenticated login's path is a claim, not an identity: anyone can send
     -- it, so it is kept apart ("claimed:NAME", actor_type claimed) and never names an entity
     coalesce(entity, display_name, case when login_name <> '' then 'claimed:' || login_name end,
