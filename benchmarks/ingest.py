@@ -181,6 +181,7 @@ class Table:
         self.rows.append((name, f"{bare['seconds']:.2f} s" if bare else "", f"{ours['seconds']:.2f} s",
                           f"{ours['rows'] / ours['seconds']:,.0f}", ratio,
                           f"{ours['peak_rss_mb']:.0f} MB", target))
+        print("  " + " | ".join(str(c) for c in self.rows[-1] if c), flush=True)  # as it comes: runs are long
 
     def print(self) -> None:
         head = ("row", "baseline", "vaultlab", "lines/s", "ratio", "peak RSS", "target")
@@ -191,7 +192,7 @@ class Table:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lines", type=int, nargs="+", default=[200_000], help="sizes of the plain/gzip rows")
+    parser.add_argument("--lines", type=int, nargs="+", default=[200_000], help="plain/gzip row sizes (0: skip)")
     parser.add_argument("--day-lines", type=int, default=10_000, help="lines a day in the day-31 row (0: skip)")
     parser.add_argument("--small-files", type=int, default=2_000, help="files in the small-files row (0: skip)")
     parser.add_argument("--small-lines", type=int, default=20_000, help="lines in all the small files together")
@@ -204,7 +205,7 @@ def main() -> None:
 
     print(f"duckdb {duckdb.__version__}, python {sys.version.split()[0]}")
     table, bare_db, ours_db = Table(), args.work / "bare.duckdb", args.work / "vaultlab.duckdb"
-    for lines in args.lines:
+    for lines in [n for n in args.lines if n > 0]:
         log = ensure_log(lines, args.work)
         for label, path in (("plain", log), ("gzip", ensure_gzip(log))):
             bare = run("bare", [path], bare_db)
@@ -233,7 +234,7 @@ def main() -> None:
             f.unlink()
     print()
     table.print()
-    if args.profile:
+    if args.profile and args.lines[0] > 0:
         profile(ensure_log(args.lines[0], args.work), args.work)
 
 

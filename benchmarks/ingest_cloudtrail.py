@@ -2,7 +2,7 @@
 
     python benchmarks/ingest_cloudtrail.py                   # 200k records (a quick look)
     python benchmarks/ingest_cloudtrail.py --records 1000000 # the issue's size
-    python benchmarks/ingest_cloudtrail.py --select-star     # also the old select-* baseline
+    python benchmarks/ingest_cloudtrail.py --no-select-star  # the explicit-columns baseline only
 
 It generates a month of CloudTrail with `vaultlab synth --source cloudtrail` (gzipped delivery
 files of 5,000 records in S3's layout, kept in benchmarks/work/ for reuse), then, each in a
@@ -18,7 +18,10 @@ fresh process so that peak RSS is its own:
 * vaultlab: `vaultlab.ingest()` of the folder above AWSLogs/ into a fresh warehouse, every
   record accounted for (a ledger row, SHA-256 and a transaction per file).
 
-It prints records/s for both, their ratio (target >= 0.5) and peak RSS.
+It prints records/s for both, their ratio (target >= 0.5) and peak RSS. On DuckDB 2.0.1
+explicit columns over `{"Records": [...]}` documents measured ~2x slower than the inferred
+select-* schema (the opposite of JSON lines), so the ratio is also given against whichever
+baseline was faster in the run, and that is the one to quote.
 """
 
 from __future__ import annotations
@@ -101,7 +104,8 @@ def ensure_trail(records: int, work: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, nargs="+", default=[200_000])
-    parser.add_argument("--select-star", action="store_true", help="also the old select-* baseline")
+    parser.add_argument("--select-star", action=argparse.BooleanOptionalAction, default=True,
+                        help="also the old select-* baseline (default on; --no-select-star skips it)")
     parser.add_argument("--work", type=Path, default=HERE / "work")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -123,6 +127,8 @@ def main() -> None:
         if args.select_star:
             old = run("bare-star", folder, args.work)
             print(f"  old select-* baseline: {old['seconds']:7.1f} s, ratio {old['seconds'] / ours['seconds']:.2f}")
+            fastest = min(bare["seconds"], old["seconds"])
+            print(f"  ratio against the faster baseline: {fastest / ours['seconds']:.2f}  (target >= 0.5)")
         for mode in ("bare", "bare-star", "vaultlab"):
             for f in args.work.glob(f"ct-{mode}.duckdb*"):
                 f.unlink()

@@ -120,9 +120,8 @@ from (select *, row_number() over (partition by event_id order by file_id, line)
 """
 
 
-def _insert_events(numbering: str) -> str:
+def _merged(numbering: str) -> str:
     return f"""
-insert into event_store ({', '.join(EVENT_COLUMNS)})
 with {_FRESH},
 keyed as (select *, coalesce(request_id, event_id) as pair_key from fresh),
 numbered as ({numbering}),
@@ -132,15 +131,25 @@ merged as (
     full outer join (select * from numbered where kind = 'response') s
       on r.pair_key = s.pair_key and r.pair_no = s.pair_no
 )
-{UNIQUE_EVENT_IDS.format(events="merged")}
 """
 
 
 # The usual case: every pair key once per kind, so a request simply meets its response.
-INSERT_EVENTS = _insert_events("select *, 1 as pair_no from keyed")
 # Otherwise the n-th request of a key meets its n-th response, in time order.
-INSERT_EVENTS_NUMBERED = _insert_events(
-    "select *, row_number() over (partition by pair_key, kind order by ts, file_id, line) as pair_no from keyed")
+_NUMBERINGS = {
+    False: "select *, 1 as pair_no from keyed",
+    True: "select *, row_number() over (partition by pair_key, kind order by ts, file_id, line) as pair_no from keyed",
+}
+# event ids of the new events that repeat among them or are taken in event_store: the pairing
+# join over the few columns this needs, much cheaper than numbering every wide row of the insert
+COUNT_CLASHES = {repeated: _merged(numbering) + """
+select (select count(*) from (select event_id from merged group by event_id having count(*) > 1))
+     + (select count(*) from merged m where exists (select 1 from event_store x where x.event_id = m.event_id))
+""" for repeated, numbering in _NUMBERINGS.items()}
+# (repeated pair keys, clashing event ids) -> the insert
+INSERT_EVENTS = {(repeated, clashes): f"insert into event_store ({', '.join(EVENT_COLUMNS)})" + _merged(numbering)
+                 + (UNIQUE_EVENT_IDS.format(events="merged") if clashes else "select * from merged")
+                 for repeated, numbering in _NUMBERINGS.items() for clashes in (False, True)}
 
 # per file of the segment: records, quarantined records
 COUNT_STAGED = """
@@ -193,6 +202,7 @@ def load_stage(cur) -> tuple[dict[int, Counts], int]:
             fresh, raw_values, plain_accessors
     pulled = cur.execute(PULL_LONE_HALVES).fetchall()[0][0]
     cur.execute(DELETE_LONE_HALVES)
-    repeated = cur.execute(COUNT_REPEATED_KEYS).fetchall()[0][0]
-    created = cur.execute(INSERT_EVENTS_NUMBERED if repeated else INSERT_EVENTS).fetchall()[0][0]
+    repeated = cur.execute(COUNT_REPEATED_KEYS).fetchall()[0][0] > 0
+    clashes = cur.execute(COUNT_CLASHES[repeated]).fetchall()[0][0] > 0
+    created = cur.execute(INSERT_EVENTS[repeated, clashes]).fetchall()[0][0]
     return counts, created - pulled

@@ -1,5 +1,17 @@
 """The columns every source's record SQL returns, the calls expanded in its text, and the
-wrapper that completes a source's query."""
+wrapper that completes a source's query.
+
+The interface of a source's `<name>_records.sql` (also run from elsewhere, e.g. on a batch of
+lines handed in by Spark): it reads the relation `batch(line bigint, raw blob)` (one record's
+bytes per row; `file_id` is added by the caller around the query) and the parameter
+`$max_line_bytes`, and returns one row per record (per secret for CloudTrail's batch calls)
+with the columns of RECORD_TYPES. The `vl_*` calls below are expanded in its text; a caller
+on another engine supplies its own expansions. Since 2026-12 `vl_record_hash` reads only its
+argument (no longer the whole record's text) and `vl_canonical_json` replaces
+`vl_json_tokens`: identities computed before differ, so records loaded by an earlier version
+are not recognised as duplicates when they come again in another file (a file loaded whole is
+still skipped by its SHA-256); rebuild such a warehouse from its logs.
+"""
 
 import re
 
