@@ -339,8 +339,8 @@ def _segment_lines(cur) -> int:
         return SEGMENT_LINES
     limit = float(found.group(1)) * _UNITS[found.group(2)]
     share = max(limit - _FIXED_COST, 0) / (512 * 10 ** 6 - _FIXED_COST)
-    # squared: the record-identity hash's working memory grows faster than a segment (measured:
-    # 160MB needs segments of at most ~40k lines, which this gives with room to spare)
+    # squared: working memory grew faster than a segment (measured with the earlier identity hash,
+    # which re-parsed each record: 160MB needed segments of at most ~40k lines); not re-measured since
     return max(10_000, min(SEGMENT_LINES, int(SEGMENT_LINES * share * share)))
 
 
