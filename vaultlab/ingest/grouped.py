@@ -115,9 +115,11 @@ def load_group(cur, entries: list[tuple], results: dict, *, max_line_bytes: int,
     group) is marked so and not staged.
     """
     # files in the ledger that one of the group could be (the same size), asked once per group
-    sizes = sorted({path.stat().st_size for path, _, _ in entries})
+    sizes = [path.stat().st_size for path, _, _ in entries]
     known_shas = dict(cur.execute("select sha256, min(file_id) from ingest_files where bytes in (select unnest(?)) "
-                                  "group by sha256", [sizes]).fetchall())
+                                  "group by sha256", [sorted(set(sizes))]).fetchall())
+    # one bar for the group: a bar per file cost as much as staging a small file, and flickers
+    bar = Progress(entries[0][0].name if len(entries) == 1 else f"{len(entries)} files", sum(sizes), progress)
     seen: dict[str, int] = {}
     staged: list[tuple] = []  # (result, read, started)
     stager = _Stager(cur, max_line_bytes)
@@ -136,11 +138,10 @@ def load_group(cur, entries: list[tuple], results: dict, *, max_line_bytes: int,
                 result.already_loaded_as = known if known is not None else seen[read.sha256]
                 continue
             result.file_id = seen[read.sha256] = cur.execute("select nextval('file_ids')").fetchall()[0][0]
-            bar = Progress(path.name, read.size, progress)
             stager.add(fmt, result.file_id, [batch for batch, _ in read.batches])
             bar.advance(read.size, sum(batch.num_rows for batch, _ in read.batches))
-            bar.close()
             staged.append((result, read, started))
+    bar.close()
     stager.flush()
     if not stager.created:
         counts = {}
