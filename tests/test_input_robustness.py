@@ -269,8 +269,9 @@ def _big_record(number: int, value_bytes: int) -> bytes:
                                    "data": {"blob": "hmac-sha256:" + "a" * value_bytes}}}).encode() + b"\n"
 
 
-_HASH_COST = pytest.mark.xfail(strict=False, reason="the record hash md5_number(json(txt)) allocates ~10x a "
-                               "record (128 MiB for 12 MiB); still open: issue 12 item 8")
+_HASH_COST = pytest.mark.xfail(strict=False, reason="each JSON-typed copy of a multi-MiB value (the parse of the "
+                               "record, then its data re-serialised) takes ~10-20x its size: 12 MiB needs ~700 MB; "
+                               "still open: issue 12 item 8")
 
 
 @pytest.mark.slow

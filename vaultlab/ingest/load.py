@@ -21,17 +21,8 @@ from pathlib import Path
 import duckdb
 
 from vaultlab.errors import VaultlabError, database_failure
-from vaultlab.ingest import discovery, excerpts, grouped, reader, s3, streams
+from vaultlab.ingest import discovery, excerpts, grouped, pairing, reader, s3, streams
 from vaultlab.ingest.ledger import INSERT_LEDGER_ROW
-from vaultlab.ingest.pairing import (
-    COUNT_FRESH,
-    COUNT_REPEATED_KEYS,
-    DELETE_LONE_HALVES,
-    INSERT_EVENTS,
-    INSERT_EVENTS_NUMBERED,
-    PULL_LONE_HALVES,
-    SELECT_SKIPPED,
-)
 from vaultlab.ingest.progress import Progress
 from vaultlab.ingest.sources import SOURCES
 from vaultlab.warehouse import Warehouse
@@ -263,13 +254,17 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
     """Load one file; `display` is the name the ledger gives it (an s3:// address)."""
     started = datetime.now(timezone.utc)
     result = FileResult(path=display or str(path), format=fmt, file_id=None)
-    with open(path, "rb") as fh:
-        sha = hashlib.file_digest(fh, "sha256").hexdigest()  # a file loaded whole is skipped before parsing
-    _, rows = wh.query("select file_id from ingest_files where sha256 = ? order by file_id limit 1", [sha])
-    if rows:
-        result.already_loaded_as = rows[0][0]
-        return result
     size = path.stat().st_size
+    # a file loaded whole is skipped before parsing; only a file the size of one in the ledger
+    # can be one, so the others are read once (hashed as they are parsed), not twice
+    _, same_size = wh.query("select 1 from ingest_files where bytes = ? limit 1", [size])
+    if same_size:
+        with open(path, "rb") as fh:
+            sha = hashlib.file_digest(fh, "sha256").hexdigest()
+        _, rows = wh.query("select file_id from ingest_files where sha256 = ? order by file_id limit 1", [sha])
+        if rows:
+            result.already_loaded_as = rows[0][0]
+            return result
     try:
         with wh.transaction() as cur:
             file_id = cur.execute("select nextval('file_ids')").fetchall()[0][0]
@@ -344,8 +339,8 @@ def _segment_lines(cur) -> int:
         return SEGMENT_LINES
     limit = float(found.group(1)) * _UNITS[found.group(2)]
     share = max(limit - _FIXED_COST, 0) / (512 * 10 ** 6 - _FIXED_COST)
-    # squared: the record-identity hash's working memory grows faster than a segment (measured:
-    # 160MB needs segments of at most ~40k lines, which this gives with room to spare)
+    # squared: working memory grew faster than a segment (measured with the earlier identity hash,
+    # which re-parsed each record: 160MB needed segments of at most ~40k lines); not re-measured since
     return max(10_000, min(SEGMENT_LINES, int(SEGMENT_LINES * share * share)))
 
 
@@ -359,23 +354,12 @@ def _stage_batch(cur, batch, stage_sql: str, params: dict, *, first: bool) -> No
 
 def _load_segment(cur, file_id: int, result: FileResult) -> None:
     """Quarantine the segment's bad records, skip duplicates, pair the rest into events."""
-    params = {"file_id": file_id}
-    excerpts.quarantine_staged(cur)
-    staged, bad, ts_min, ts_max = cur.execute("""
-        select count(*) filter (where part = 0), count(reason) filter (where part = 0),
-               min(ts) filter (where reason is null), max(ts) filter (where reason is null)
-        from stage
-    """).fetchall()[0]
-    cur.execute(SELECT_SKIPPED, {"ts_min": ts_min, "ts_max": ts_max})
-    fresh, raw_values, plain_accessors = cur.execute(COUNT_FRESH, params).fetchall()[0]
-    pulled = cur.execute(PULL_LONE_HALVES, params).fetchall()[0][0]
-    cur.execute(DELETE_LONE_HALVES, params)
-    repeated = cur.execute(COUNT_REPEATED_KEYS, params).fetchall()[0][0]
-    created = cur.execute(INSERT_EVENTS_NUMBERED if repeated else INSERT_EVENTS, params).fetchall()[0][0]
-    result.lines_read += staged
-    result.quarantined += bad
-    result.events_loaded += fresh
-    result.duplicates += staged - bad - fresh
-    result.events_created += created - pulled
-    result.raw_values += raw_values
-    result.plain_accessors += plain_accessors
+    counts, created = pairing.load_stage(cur)
+    mine = counts.get(file_id, pairing.Counts())
+    result.lines_read += mine.records
+    result.quarantined += mine.bad
+    result.events_loaded += mine.fresh
+    result.duplicates += mine.duplicates
+    result.events_created += created
+    result.raw_values += mine.raw_values
+    result.plain_accessors += mine.plain_accessors

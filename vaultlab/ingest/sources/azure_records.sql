@@ -119,13 +119,13 @@ select
     -- a bad record's first bytes: excerpts.redact_excerpt keeps its shape and field names, no value
     case when reason is not null then raw[1:4096] end as excerpt,
     case when reason is null then vl_record_hash((e.time, e.resourceId, e.operationName, e.category, e.resultType, e.resultSignature,
-        e.resultDescription, e.callerIpAddress, e.location, vl_json_tokens(e.identity.claim),
-        vl_json_tokens(json_extract(txt, '$.properties')))) end as rec_hash,
+        e.resultDescription, e.callerIpAddress, e.location, vl_canonical_json(e.identity.claim),
+        vl_canonical_json(json_extract(txt, '$.properties')))) end as rec_hash,
     'request' as kind, 0 as part,
     -- AuditEvent records carry no unique id: the record's own canonical JSON stands for one
     case when reason is null then lpad(lower(hex(vl_record_hash((e.time, e.resourceId, e.operationName, e.category, e.resultType, e.resultSignature,
-        e.resultDescription, e.callerIpAddress, e.location, vl_json_tokens(e.identity.claim),
-        vl_json_tokens(json_extract(txt, '$.properties')))))), 32, '0') end as event_id,
+        e.resultDescription, e.callerIpAddress, e.location, vl_canonical_json(e.identity.claim),
+        vl_canonical_json(json_extract(txt, '$.properties')))))), 32, '0') end as event_id,
     'azure' as source,
     vl_timestamp(e.time) as ts,
     coalesce(upn, case when actor_type = 'human' then unique_name end, oid, appid) as actor,

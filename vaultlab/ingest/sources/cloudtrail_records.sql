@@ -232,11 +232,11 @@ select
     -- fields read above, every key and value of responseElements, and the record's length
     line, reason, excerpt, case when reason is null then vl_record_hash((e.eventVersion, e.eventTime, e.eventSource, e.eventName, e.eventType, e.eventID, e.awsRegion,
         e.sourceIPAddress, e.userAgent, e.errorCode, e.errorMessage, e.recipientAccountId, e.requestID, e.userIdentity,
-        e.requestParameters, e.additionalEventData, e.serviceEventDetails, e.resources, vl_json_tokens(e.responseElements))) end as rec_hash,
+        e.requestParameters, e.additionalEventData, e.serviceEventDetails, e.resources, vl_canonical_json(e.responseElements))) end as rec_hash,
     'request' as kind, part,
     case when reason is null then coalesce(e.eventID, lpad(lower(hex(vl_record_hash((e.eventVersion, e.eventTime, e.eventSource, e.eventName, e.eventType, e.eventID, e.awsRegion,
         e.sourceIPAddress, e.userAgent, e.errorCode, e.errorMessage, e.recipientAccountId, e.requestID, e.userIdentity,
-        e.requestParameters, e.additionalEventData, e.serviceEventDetails, e.resources, vl_json_tokens(e.responseElements))))), 32, '0'))
+        e.requestParameters, e.additionalEventData, e.serviceEventDetails, e.resources, vl_canonical_json(e.responseElements))))), 32, '0'))
          || case when parts > 1 then '#' || (part + 1) else '' end end as event_id,
     'cloudtrail' as source,
     vl_timestamp(e.eventTime) as ts,

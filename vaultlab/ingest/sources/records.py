@@ -1,5 +1,17 @@
 """The columns every source's record SQL returns, the calls expanded in its text, and the
-wrapper that completes a source's query."""
+wrapper that completes a source's query.
+
+The interface of a source's `<name>_records.sql` (also run from elsewhere, e.g. on a batch of
+lines handed in by Spark): it reads the relation `batch(line bigint, raw blob)` (one record's
+bytes per row; `file_id` is added by the caller around the query) and the parameter
+`$max_line_bytes`, and returns one row per record (per secret for CloudTrail's batch calls)
+with the columns of RECORD_TYPES. The `vl_*` calls below are expanded in its text; a caller
+on another engine supplies its own expansions. Since 2026-12 `vl_record_hash` reads only its
+argument (no longer the whole record's text) and `vl_canonical_json` replaces
+`vl_json_tokens`: identities computed before differ, so records loaded by an earlier version
+are not recognised as duplicates when they come again in another file (a file loaded whole is
+still skipped by its SHA-256); rebuild such a warehouse from its logs.
+"""
 
 import re
 
@@ -32,25 +44,28 @@ RECORD_TYPES = {
 #                         stored time can break a view (year 294247, infinity)
 #   vl_record_hash(fields)  a record's identity for duplicate detection, the same whatever its
 #                         layout (whitespace, escaping, key order: a log re-shipped through
-#                         `jq -cS .`): its fields as parsed, with vl_json_tokens(x) of the parts
-#                         kept as JSON text (headers, request parameters, responses), and the
-#                         length of its minified JSON (minifying settles blanks and escapes).
-#                         Hashing every token of the whole record would double the ingest time.
+#                         `jq -cS .`): an md5 over the struct of its fields as the one parse
+#                         extracted them, with the parts kept as JSON text (headers, request
+#                         parameters, responses) in vl_canonical_json form. No second parse of
+#                         the record: its working memory is a few times the fields hashed, so a
+#                         16 MiB record loads at the default memory limit (issue 12 item 8).
+#   vl_canonical_json(x)  JSON text with its keys sorted at every depth, minified, escapes settled
+#                         (json_normalize): the same text for any key order or layout
 # They are expanded in the text of a format's SQL.
 _OFFSETLESS = r"'^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?)?$'"
 _OFFSET = r"'\d[+-]\d\d(:?\d\d)?$'"
 _POSSIBLE_OFFSET = r"'\d[+-](0\d|1[0-4])(:?[0-5]\d)?$'"
 _MACROS = {
-    "vl_bad_offset": (f"(not regexp_matches({{0}}, {_OFFSETLESS}) and regexp_matches({{0}}, {_OFFSET})"
-                      f" and not regexp_matches({{0}}, {_POSSIBLE_OFFSET}))"),
-    "vl_timestamp": (f"(case when regexp_matches({{0}}, {_OFFSETLESS})"
+    # a time ending in Z (most of them) has no offset to check: the regular expressions run on the rest
+    "vl_bad_offset": (f"(not ends_with({{0}}, 'Z') and not regexp_matches({{0}}, {_OFFSETLESS})"
+                      f" and regexp_matches({{0}}, {_OFFSET}) and not regexp_matches({{0}}, {_POSSIBLE_OFFSET}))"),
+    "vl_timestamp": (f"(case when ends_with({{0}}, 'Z') then try_cast({{0}} as timestamptz)"
+                     f" when regexp_matches({{0}}, {_OFFSETLESS})"
                      " then timezone('UTC', try_cast({0} as timestamp))"
                      " when vl_bad_offset({0}) then null else try_cast({0} as timestamptz) end)"),
-    "vl_record_hash": "md5_number(({0})::varchar || '/' || length(json(txt)))",
-    # an order-free hash of every key and value of a JSON text: the same multiset in any key order
-    # (md5, not hash(): stored hashes must match those of a later DuckDB version)
-    "vl_json_tokens": ("list_sum(list_transform(string_split(translate(json({0}), '{}[]:,', '\"\"\"\"\"\"'),"
-                       " '\"'), lambda t: md5_number_lower(t)::hugeint))"),
+    # md5, not hash(): stored hashes must match those of a later DuckDB version
+    "vl_record_hash": "md5_number(({0})::varchar)",
+    "vl_canonical_json": "json_normalize({0})",
     "vl_implausible": ("({0} < timestamptz '1990-01-01 00:00:00+00' or {0} > now() + interval 1 day"
                        " or not isfinite({0}))"),
 }

@@ -30,6 +30,10 @@ parsed as (
     -- blank (whitespace-only) lines are not records; most lines start with "{" and skip the trim
     where starts_with(txt, '{') or txt is null or trim(txt, chr(9) || chr(10) || chr(13) || ' ') <> ''
 ),
+timed as (  -- the time, read once
+    select *, vl_timestamp(e.time) as ts
+    from parsed
+),
 checked as (
     select *,
         case
@@ -41,14 +45,14 @@ checked as (
             when e.type not in ('request', 'response', 'kmip-request', 'kmip-response')
                 then 'unknown record type "' || left(e.type, 40) || '"'
             when vl_bad_offset(e.time) then 'impossible UTC offset in "time": ' || left(e.time, 40)
-            when vl_timestamp(e.time) is null then 'no valid "time" field'
-            when vl_implausible(vl_timestamp(e.time)) then '"time" ' || left(e.time, 40)
+            when ts is null then 'no valid "time" field'
+            when vl_implausible(ts) then '"time" ' || left(e.time, 40)
                  || ' is before 1990 or more than a day after the ingest'
         end as reason
-    from parsed
+    from timed
 ),
 base as (
-    select line, raw, txt, reason,
+    select line, raw, txt, reason, ts,
         -- a bad line's first bytes: excerpts.redact_excerpt keeps its shape and field names, no value
         case when reason is not null then raw[1:4096] end as excerpt,
         e,
@@ -148,25 +152,26 @@ tokens as (  -- token fields keep HMACs only: a log_raw device writes live token
         len(list_filter([e.auth.accessor, e.request.client_token_accessor, e.response.auth.accessor],
                         lambda t: t <> '' and not starts_with(t, 'hmac-sha256:'))) as plain_accessors
     from leaves
+),
+hashed as (
+    -- the record's identity, the same however it was laid out (key order, blanks, escapes): the
+    -- fields the parse extracted; its data counts by its HMACs, field names and canonical length
+    -- (a record's data never differs alone: same request id, type and time make the same record)
+    select *, case when reason is null then vl_record_hash((e.time, e.type, e.error, e.request.id, e.request.operation,
+        e.request.path, e.request.mount_point, e.request.client_token, e.request.client_token_accessor,
+        e.request.remote_address, e.request.namespace, e.auth.client_token, e.auth.accessor, e.auth.display_name,
+        e.auth.entity_id, e.auth.policies, e.response.mount_point, e.response.auth.client_token,
+        e.response.auth.accessor, list_sort(hmacs), list_sort(json_keys(e.request.data)),
+        list_sort(json_keys(e.response.data)), length(e.request.data), length(e.response.data),
+        vl_canonical_json(e.request.headers), vl_canonical_json(e.auth.metadata),
+        vl_canonical_json(e.response.auth.metadata))) end as rec_hash
+    from tokens
 )
 select
-    -- the record's identity, the same however it was laid out (key order, blanks, escapes); its data
-    -- counts by its HMACs and field names (a record's data never differs alone: same request id,
-    -- type and time make the same record), the rest by its length
-    line, reason, excerpt, case when reason is null then vl_record_hash((e.time, e.type, e.error, e.request.id, e.request.operation, e.request.path,
-        e.request.mount_point, e.request.client_token, e.request.client_token_accessor, e.request.remote_address,
-        e.request.namespace, e.auth.client_token, e.auth.accessor, e.auth.display_name, e.auth.entity_id,
-        e.auth.policies, e.response.mount_point, e.response.auth.client_token, e.response.auth.accessor,
-        list_sort(hmacs), list_sort(json_keys(e.request.data)), list_sort(json_keys(e.response.data)),
-        vl_json_tokens(e.request.headers), vl_json_tokens(e.auth.metadata), vl_json_tokens(e.response.auth.metadata))) end as rec_hash, kind,
-    case when reason is null then coalesce(request_id, lpad(lower(hex(vl_record_hash((e.time, e.type, e.error, e.request.id, e.request.operation, e.request.path,
-        e.request.mount_point, e.request.client_token, e.request.client_token_accessor, e.request.remote_address,
-        e.request.namespace, e.auth.client_token, e.auth.accessor, e.auth.display_name, e.auth.entity_id,
-        e.auth.policies, e.response.mount_point, e.response.auth.client_token, e.response.auth.accessor,
-        list_sort(hmacs), list_sort(json_keys(e.request.data)), list_sort(json_keys(e.response.data)),
-        vl_json_tokens(e.request.headers), vl_json_tokens(e.auth.metadata), vl_json_tokens(e.response.auth.metadata))))), 32, '0')) end as event_id,
+    line, reason, excerpt, rec_hash, kind,
+    case when reason is null then coalesce(request_id, lpad(lower(hex(rec_hash)), 32, '0')) end as event_id,
     'vault' as source,
-    vl_timestamp(e.time) as ts,
+    ts,
     -- a name in an unauthenticated login's path is a claim, not an identity: anyone can send
     -- it, so it is kept apart ("claimed:NAME", actor_type claimed) and never names an entity
     coalesce(entity, display_name, case when login_name <> '' then 'claimed:' || login_name end,
@@ -233,4 +238,4 @@ select
     hmacs as data_hmacs,
     plain_values + plain_tokens as raw_values,
     plain_accessors
-from tokens
+from hashed
