@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from vaultlab.errors import VaultlabError
+from vaultlab.ingest.condense import condense_long_records
 from vaultlab.ingest.excerpts import EXCERPT_BYTES
 
 CHUNK_BYTES = 16 << 20  # read size; a batch holds this much text
@@ -95,7 +96,7 @@ def _slices(body: bytes, first_line: int) -> Iterator[tuple[pa.Table, int, bool]
         start, line = stop, line + len(ends)
 
 
-def _line_tables(body: bytes, first_line: int) -> Iterator[tuple[pa.Table, int]]:
+def _line_tables(body: bytes, first_line: int, max_line_bytes: int) -> Iterator[tuple[pa.Table, int]]:
     """(batch of at most about MAX_BATCH_ROWS records, lines it covers) for the lines in `body`.
 
     A slice holding a long line is a batch of its own: DuckDB's parse takes many times a
@@ -105,15 +106,15 @@ def _line_tables(body: bytes, first_line: int) -> Iterator[tuple[pa.Table, int]]
     tables, rows, lines = [], 0, 0
     for table, count, long in _slices(body, first_line):
         if long and tables:
-            yield combined(tables, copy=False), lines
+            yield condense_long_records(combined(tables, copy=False), max_line_bytes), lines
             tables, rows, lines = [], 0, 0
         tables.append(table)
         rows, lines = rows + table.num_rows, lines + count
         if rows >= MAX_BATCH_ROWS or long:
-            yield combined(tables, copy=False), lines
+            yield condense_long_records(combined(tables, copy=False), max_line_bytes), lines
             tables, rows, lines = [], 0, 0
     if lines:
-        yield combined(tables, copy=False), lines
+        yield condense_long_records(combined(tables, copy=False), max_line_bytes), lines
 
 
 def _read(stream: BinaryIO, size: int, oversized: Oversized) -> bytes:
@@ -159,7 +160,7 @@ def iter_line_batches(stream: BinaryIO, oversized: Oversized, *, chunk_bytes: in
             continue
         body, carry = buf[: cut + 1], buf[cut + 1:]
         nbytes = len(data)
-        for table, count in _line_tables(body, next_line):
+        for table, count in _line_tables(body, next_line, max_line_bytes):
             next_line += count
             if table.num_rows:
                 yield table, nbytes
@@ -168,7 +169,7 @@ def iter_line_batches(stream: BinaryIO, oversized: Oversized, *, chunk_bytes: in
         oversized.lines.append(tuple(skip))
         next_line += 1
     elif carry:
-        for table, count in _line_tables(carry + b"\n", next_line):
+        for table, count in _line_tables(carry + b"\n", next_line, max_line_bytes):
             next_line += count
             if table.num_rows:
                 yield table, 0
