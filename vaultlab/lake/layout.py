@@ -74,7 +74,8 @@ def lake_document(schema_version: int = LATEST) -> dict:
     return {"format": LAKE_FORMAT, "lake_version": LAKE_VERSION, "schema_version": schema_version}
 
 
-def _normalise(uri: str) -> str:
+def normalise_uri(uri: str) -> str:
+    """An s3:// URI without a trailing slash, or an absolute local path."""
     uri = str(uri)
     if is_s3(uri):
         return uri.rstrip("/")
@@ -104,7 +105,7 @@ def open_lake(uri: str, *, create: bool = False) -> Lake:
     """The lake at `uri`; with `create`, a new (empty) one is described there when none is.
 
     A missing lake is one line that says how to make one; a lake written by a newer vaultlab is refused."""
-    uri = _normalise(uri)
+    uri = normalise_uri(uri)
     document = _read_document(uri)
     if document is None:
         if not create:
