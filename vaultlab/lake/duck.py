@@ -73,7 +73,10 @@ def attach_lake(con: duckdb.DuckDBPyConnection, root: str) -> None:
 class LakeWarehouse(Warehouse):
     """A `Warehouse` (read-only) whose tables are the lake's: `session`, `query`, `sql` work as on a file."""
 
-    def __init__(self, lake: Lake, *, thresholds: dict[str, object] | None = None, memory_limit: str | None = None):
+    def __init__(self, lake: Lake, *, thresholds: dict[str, object] | None = None, memory_limit: str | None = None,
+                 external_access: bool = True):
+        """`external_access=False` (what `vaultlab sql` uses): queries read the lake's files and no others,
+        and no setting can change (as on a warehouse file)."""
         self.lake = lake
         self.path = Path(lake.uri) if not lake.is_s3 else Path(lake.uri.replace("s3://", "s3/"))
         self.thresholds = dict(thresholds) if thresholds is not None else load_config()
@@ -86,6 +89,10 @@ class LakeWarehouse(Warehouse):
             self._con.execute("set enable_progress_bar = false")
             root, self._mirror = readable_root(lake, self._con)
             attach_lake(self._con, root)
+            if not external_access:
+                self._con.execute("set allowed_directories = ?", [[root.rstrip("/") + "/"]])
+                self._con.execute("set enable_external_access = false")
+                self._con.execute("set lock_configuration = true")
         except BaseException:
             self.close()
             raise
