@@ -1,0 +1,212 @@
+"""DuckDB SQL to Spark SQL: the views, macros and checks are written once, in DuckDB's dialect, and
+transpiled with sqlglot; this module holds the few named shims where the dialects differ.
+
+The order: parse the DuckDB text (sqlglot), substitute the session values (`shim_session_values`),
+rewrite the constructs whose meaning depends on types sqlglot cannot see (`shim_date_difference`),
+expand the macros of vaultlab/queries/macros/*.sql in place (`expand_macros`), then rewrite the
+functions whose Spark spelling sqlglot gets wrong or lacks (`shim_functions`) and print Spark SQL.
+Spark runs with spark.sql.session.timeZone=UTC (see vaultlab/lake/spark.py), which several shims rely on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cache
+
+import sqlglot
+from sqlglot import exp
+
+from vaultlab.errors import VaultlabError
+from vaultlab.views import CHECK_MACRO_FILES, MACRO_FILES, macros_text
+
+
+@dataclass(frozen=True)
+class Macro:
+    name: str
+    params: tuple[str, ...]
+    table: bool  # a table macro (used in FROM) or a scalar one
+    body: exp.Expression
+
+
+_MACRO = re.compile(r"create or replace macro\s+(\w+)\s*\(([^)]*)\)\s+as\s+(table\s+)?(.*)", re.S | re.I)
+
+
+def _statements(text: str) -> list[str]:
+    """The statements of a macro file: split at a `;` that ends a line (none occurs inside a string)."""
+    return [s.strip() for s in re.split(r";[ \t]*(?:\n|$)", text) if s.strip()]
+
+
+@cache
+def macros() -> dict[str, Macro]:
+    """Every macro of vaultlab/queries/macros, parsed once (DuckDB dialect)."""
+    found: dict[str, Macro] = {}
+    for statement in _statements(macros_text(MACRO_FILES) + "\n" + macros_text(CHECK_MACRO_FILES)):
+        body_lines = [line for line in statement.splitlines() if not line.lstrip().startswith("--")]
+        match = _MACRO.match("\n".join(body_lines).strip())
+        if not match:
+            continue
+        name, params, table, body = match.groups()
+        found[name.lower()] = Macro(name.lower(), tuple(p.strip() for p in params.split(",") if p.strip()),
+                                    bool(table), sqlglot.parse_one(body, read="duckdb"))
+    return found
+
+
+def _literal(value) -> exp.Expression:
+    """A Python value as a Spark SQL literal (times as UTC instants: the session time zone is UTC)."""
+    if value is None:
+        return exp.Null()
+    if isinstance(value, datetime):
+        utc = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return exp.cast(exp.Literal.string(utc.isoformat(sep=" ")), exp.DataType.build("timestamp"))
+    return exp.Literal.string(str(value))
+
+
+def _call_name(node: exp.Expression) -> str | None:
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).lower()
+    return None
+
+
+def _string_arg(node: exp.Expression) -> str | None:
+    args = node.expressions if isinstance(node, exp.Anonymous) else []
+    if len(args) == 1 and isinstance(args[0], exp.Literal) and args[0].is_string:
+        return args[0].this
+    return None
+
+
+def shim_session_values(tree: exp.Expression, values: dict[str, object]) -> exp.Expression:
+    """Spark has no session variables (DuckDB's SET VARIABLE / getvariable): the period bounds, `vl_now`
+    and every threshold are substituted as literals. `vl_period_bound(name)` (which in DuckDB parses a
+    variable's text, Python has done that already) becomes the bound itself, `vl_threshold(name)` and
+    `getvariable(name)` the value's text, as DuckDB reads it."""
+    def replace(node):
+        name = _call_name(node)
+        key = _string_arg(node) if name in ("vl_period_bound", "vl_threshold", "getvariable") else None
+        if key is None:
+            return node
+        value = values.get(key)
+        if name == "vl_period_bound" or key in ("vl_now", "period_start", "period_end"):
+            return _literal(value)
+        return _literal(None if value is None else str(value))
+    return tree.transform(replace)
+
+
+_DATE_CALLS = {"vl_as_of_date", "vl_day"}
+
+
+def _is_day_count(node: exp.Expression) -> bool:
+    """An integer operand (a number of days), as opposed to a date."""
+    if isinstance(node, exp.Paren):
+        return _is_day_count(node.this)
+    if isinstance(node, exp.Cast):
+        return node.to.is_type(*exp.DataType.INTEGER_TYPES)
+    return isinstance(node, exp.Literal) and not node.is_string
+
+
+def shim_date_difference(tree: exp.Expression) -> exp.Expression:
+    """DuckDB's `date - date` is a number of days; Spark's is an interval, which no integer compares
+    with. A difference with a macro that yields a date (vl_as_of_date, vl_day) on one side and no day
+    count on the other becomes datediff(left, right) (the same days, as an integer)."""
+    def replace(node):
+        if not isinstance(node, exp.Sub):
+            return node
+        left, right = node.this, node.expression
+        if not any(_call_name(side) in _DATE_CALLS for side in (left, right)):
+            return node
+        if _is_day_count(left) or _is_day_count(right):
+            return node
+        return exp.Anonymous(this="datediff", expressions=[left, right])
+    return tree.transform(replace)
+
+
+def _substitute(body: exp.Expression, params: tuple[str, ...], args: list[exp.Expression]) -> exp.Expression:
+    if len(args) != len(params):
+        raise VaultlabError(f"a macro takes {len(params)} argument(s), was given {len(args)}")
+    bound = dict(zip(params, args))
+
+    def replace(node):
+        if isinstance(node, exp.Column) and not node.table and node.name in bound:
+            return bound[node.name].copy()
+        return node
+    return body.copy().transform(replace)
+
+
+def expand_macros(tree: exp.Expression, values: dict[str, object]) -> exp.Expression:
+    """DuckDB macros, expanded in place: a scalar macro call becomes its body (parameters replaced by the
+    arguments), a table macro in FROM a subquery of its body. Spark SQL has no macros, and a Spark SQL
+    function cannot read tables; expansion keeps one definition for both engines."""
+    known = macros()
+    for _ in range(20):  # macros call macros: expand until none is left
+        changed = False
+        tree = shim_date_difference(shim_session_values(tree, values))  # before the calls they read go
+
+        def replace(node):
+            nonlocal changed
+            if isinstance(node, exp.Table) and _call_name(node.this) in known:
+                macro = known[_call_name(node.this)]
+                changed = True
+                body = _substitute(macro.body, macro.params, list(node.this.expressions))
+                alias = node.alias or macro.name
+                return exp.Subquery(this=body, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+            name = _call_name(node)
+            if name in known and not known[name].table:
+                macro = known[name]
+                changed = True
+                body = _substitute(macro.body, macro.params, list(node.expressions))
+                return body if isinstance(body, exp.Subquery) else exp.Paren(this=body)
+            return node
+        tree = tree.transform(replace)
+        if not changed:
+            return tree
+    raise VaultlabError("macros nest too deeply to expand (a macro that calls itself?)")
+
+
+def _fn(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def shim_functions(tree: exp.Expression) -> exp.Expression:
+    """Functions whose Spark spelling sqlglot does not give (each line says why)."""
+    def replace(node):
+        name = _call_name(node)
+        args = list(node.expressions) if isinstance(node, exp.Anonymous) else []
+        # DuckDB timezone(zone, t): the wall time of instant t in a zone; Spark's from_utc_timestamp, read
+        # in a UTC session, is the same wall time (sqlglot keeps a timezone() that Spark lacks)
+        if name == "timezone" and len(args) == 2:
+            return _fn("from_utc_timestamp", args[1], args[0])
+        # to_days/to_minutes build intervals; Spark's make_dt_interval(days, hours, minutes, seconds)
+        if isinstance(node, exp.ToDays) or name == "to_days":
+            return _fn("make_dt_interval", node.this if not args else args[0], exp.Literal.number(0), exp.Literal.number(0),
+                       exp.Literal.number(0))
+        if name == "to_minutes":
+            return _fn("make_dt_interval", exp.Literal.number(0), exp.Literal.number(0), args[0],
+                       exp.Literal.number(0))
+        # epoch(t) is seconds with microseconds in DuckDB; sqlglot's unix_timestamp drops the fraction
+        if isinstance(node, exp.TimeToUnix) or name == "epoch":
+            arg = node.this if isinstance(node, exp.TimeToUnix) else args[0]
+            return exp.Div(this=exp.cast(_fn("unix_micros", arg), exp.DataType.build("double")),
+                           expression=exp.Literal.number(1000000))
+        # isodow is Monday=1..Sunday=7; Spark's weekday() is Monday=0 (sqlglot's dayofweek formula is off)
+        if isinstance(node, exp.DayOfWeekIso) or name == "isodow":
+            return exp.Add(this=_fn("weekday", node.this if not args else args[0]), expression=exp.Literal.number(1))
+        # list_has_any: sqlglot prints the && operator, which Spark has no meaning for on arrays
+        if isinstance(node, exp.ArrayOverlaps):
+            return _fn("arrays_overlap", node.this, node.expression)
+        # len() of a list: Spark's length() is for strings; size() counts an array's elements
+        # CTE materialisation hints (`as not materialized`) are DuckDB's; Spark plans CTEs itself
+        if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+            node.set("materialized", None)
+            return node
+        if isinstance(node, exp.Length) and isinstance(node.this, (exp.ArrayFilter, exp.Array, exp.Anonymous)):
+            return _fn("size", node.this)
+        return node
+    return tree.transform(replace)
+
+
+def to_spark(sql: str, values: dict[str, object]) -> str:
+    """One DuckDB SELECT (a view, a check, an evidence query) as Spark SQL, for one session's values."""
+    tree = expand_macros(sqlglot.parse_one(sql, read="duckdb"), values)
+    tree = shim_functions(tree)
+    return tree.sql(dialect="spark")
