@@ -105,6 +105,10 @@ class SparkLake:
             root, self._mirror = readable_root(lake)  # local mode has no s3a connector: read a mirror
         elif lake.is_s3:
             root = "s3a://" + lake.uri.removeprefix("s3://")
+        # Spark's ReorderJoin fails an assertion ("assertion failed", an INTERNAL_ERROR) on the views' pattern
+        # of a one-row parameters CTE cross-joined at two levels (anomalies: `from events e, p` then
+        # `from scope s, p`); without it joins keep their written order, which these queries were written in
+        self.spark.conf.set("spark.sql.optimizer.excludedRules", "org.apache.spark.sql.catalyst.optimizer.ReorderJoin")
         self._register(root)
 
     # -- the lake's tables ----------------------------------------------------------------

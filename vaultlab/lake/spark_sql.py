@@ -53,6 +53,17 @@ def macros() -> dict[str, Macro]:
     return found
 
 
+def _everywhere(tree: exp.Expression, replace) -> exp.Expression:
+    """tree.transform(replace), repeated until nothing changes: sqlglot does not descend into a node
+    that `replace` has just put in, so a shim nested inside another is reached on a later pass."""
+    for _ in range(50):
+        before = tree.sql(dialect="duckdb")
+        tree = tree.transform(replace)
+        if tree.sql(dialect="duckdb") == before:
+            return tree
+    raise VaultlabError("a Spark SQL shim does not settle (it keeps rewriting its own output)")
+
+
 def _literal(value) -> exp.Expression:
     """A Python value as a Spark SQL literal (times as UTC instants: the session time zone is UTC)."""
     if value is None:
@@ -90,7 +101,7 @@ def shim_session_values(tree: exp.Expression, values: dict[str, object]) -> exp.
         if name == "vl_period_bound" or key in ("vl_now", "period_start", "period_end"):
             return _literal(value)
         return _literal(None if value is None else str(value))
-    return tree.transform(replace)
+    return _everywhere(tree, replace)
 
 
 _DATE_CALLS = {"vl_as_of_date", "vl_day"}
@@ -118,7 +129,7 @@ def shim_date_difference(tree: exp.Expression) -> exp.Expression:
         if _is_day_count(left) or _is_day_count(right):
             return node
         return exp.Anonymous(this="datediff", expressions=[left, right])
-    return tree.transform(replace)
+    return _everywhere(tree, replace)
 
 
 def _substitute(body: exp.Expression, params: tuple[str, ...], args: list[exp.Expression]) -> exp.Expression:
@@ -195,6 +206,13 @@ def shim_functions(tree: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.ArrayOverlaps):
             return _fn("arrays_overlap", node.this, node.expression)
         # len() of a list: Spark's length() is for strings; size() counts an array's elements
+        # DuckDB's range(start, stop, step) excludes stop; Spark's sequence includes it. sqlglot's own
+        # rewrite compares the step with 0, which Spark refuses for an interval step
+        if isinstance(node, exp.GenerateSeries) and node.args.get("is_end_exclusive") and node.args.get("step"):
+            start, stop, step = node.args["start"], node.args["end"], node.args["step"]
+            return _fn("if", exp.GT(this=stop.copy(), expression=start.copy()),
+                       _fn("sequence", start.copy(), exp.Sub(this=stop.copy(), expression=step.copy()), step.copy()),
+                       _fn("array"))
         # CTE materialisation hints (`as not materialized`) are DuckDB's; Spark plans CTEs itself
         if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
             node.set("materialized", None)
@@ -202,7 +220,7 @@ def shim_functions(tree: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Length) and isinstance(node.this, (exp.ArrayFilter, exp.Array, exp.Anonymous)):
             return _fn("size", node.this)
         return node
-    return tree.transform(replace)
+    return _everywhere(tree, replace)
 
 
 def to_spark(sql: str, values: dict[str, object]) -> str:
