@@ -31,6 +31,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
@@ -139,15 +140,19 @@ def _stated_threshold_rows(req: Requirement, thresholds: dict) -> list[dict]:
     return rows
 
 
-def run_checks(wh: Warehouse, framework: str, period: Period, *, exceptions_path: str | Path | None = None,
-               record: bool = True, partial: bool = False) -> CheckRun:
-    """Run every check a framework needs, once each, and map the results to its requirements.
+class CheckEngine(Protocol):
+    """What the check runner needs of an engine: the thresholds, one query with bound parameters (the
+    earlier runs in check_runs), and the checks evaluated for a period. A `Warehouse` is one (DuckDB,
+    `evaluate_checks` below); vaultlab.lake.spark.SparkLake another."""
 
-    A future period is an error; one not ended yet only with `partial` (results so far)."""
-    is_partial = period.check_ended(partial)
-    fw = load_framework(framework)
-    exceptions = load_accepted_risks(exceptions_path)
-    needed = sorted({c for r in fw.requirements for c in r.checks})
+    thresholds: dict[str, object]
+
+    def query(self, query: str, params: list | None = None) -> tuple[list[str], list[tuple]]: ...
+
+
+def evaluate_checks(wh: Warehouse, period: Period, checks: dict[str, str]) -> tuple[tuple, dict[str, list[dict]]]:
+    """((as-of date, period start, period end), {check: result rows}) of the checks' SQL on DuckDB; a
+    check that fails gives one error row."""
     outcomes: dict[str, list[dict]] = {}
     with wh.session(period) as cur:
         as_of = cur.execute("select vl_as_of_date(), vl_period_start(), vl_period_end()").fetchall()[0]
@@ -157,13 +162,31 @@ def run_checks(wh: Warehouse, framework: str, period: Period, *, exceptions_path
                 cur.execute("create temp table " + quote_ident(view) + " as select * from main." + quote_ident(view))
             except duckdb.Error:
                 pass  # the checks that read it will fail, each with its own error
-        for check in needed:
+        for check, sql in checks.items():
             try:
-                rows = cur.execute(load_check(check).sql).fetchall()
+                rows = cur.execute(sql).fetchall()
                 outcomes[check] = [{"check": check, "resource": r[0], "status": r[1], "reason": r[2]} for r in rows]
             except duckdb.Error as err:
                 outcomes[check] = [{"check": check, "resource": None, "status": "error",
                                     "reason": f"the check failed: {str(err).splitlines()[0]}"}]
+    return as_of, outcomes
+
+
+def run_checks(wh: Warehouse | CheckEngine, framework: str, period: Period, *,
+               exceptions_path: str | Path | None = None, record: bool = True, partial: bool = False) -> CheckRun:
+    """Run every check a framework needs, once each, and map the results to its requirements.
+
+    A future period is an error; one not ended yet only with `partial` (results so far). `wh` is a
+    warehouse, or another engine (CheckEngine); `record=False` writes nothing (a lake is read-only)."""
+    is_partial = period.check_ended(partial)
+    fw = load_framework(framework)
+    exceptions = load_accepted_risks(exceptions_path)
+    needed = sorted({c for r in fw.requirements for c in r.checks})
+    checks = {c: load_check(c).sql for c in needed}
+    if hasattr(wh, "evaluate_checks"):  # another engine (Spark over a lake)
+        as_of, outcomes = wh.evaluate_checks(period, checks)
+    else:
+        as_of, outcomes = evaluate_checks(wh, period, checks)
     as_of_date, p_start, p_end = as_of
     active = [e for e in exceptions if e.expires >= as_of_date]
     expired = [e for e in exceptions if e.expires < as_of_date]

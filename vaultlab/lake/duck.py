@@ -60,8 +60,8 @@ def attach_lake(con: duckdb.DuckDBPyConnection, root: str) -> None:
         partitioned = table == "event_store"
         if not has_files(root, table, partitioned):
             continue  # nothing written (an empty event_store): the empty table stands
-        columns = con.execute(f"select column_name, data_type from information_schema.columns "
-                              f"where table_name = ? order by ordinal_position", [table]).fetchall()
+        columns = con.execute("select column_name, data_type from information_schema.columns "
+                              "where table_name = ? order by ordinal_position", [table]).fetchall()
         select = ", ".join(f"{quote_ident(c)}::{t} as {quote_ident(c)}" for c, t in columns)
         files = table_files(root, table, partitioned)
         con.execute(f"drop table {quote_ident(table)}")

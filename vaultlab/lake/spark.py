@@ -45,7 +45,8 @@ def spark_session():
         builder = builder.master(os.environ.get("VAULTLAB_SPARK_MASTER", "local[*]"))
         builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
     builder = builder.config("spark.sql.session.timeZone", "UTC").config("spark.log.level", "ERROR") \
-        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.ui.showConsoleProgress", "false") \
+        .config("spark.sql.legacy.sizeOfNull", "false")  # size(NULL) is NULL, as DuckDB's len(NULL)
     # a query that fails is reported once, as a VaultlabError line: not also as pyspark's JSON log record
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     try:

@@ -189,8 +189,8 @@ def shim_functions(tree: exp.Expression) -> exp.Expression:
             return _fn("from_utc_timestamp", args[1], args[0])
         # to_days/to_minutes build intervals; Spark's make_dt_interval(days, hours, minutes, seconds)
         if isinstance(node, exp.ToDays) or name == "to_days":
-            return _fn("make_dt_interval", node.this if not args else args[0], exp.Literal.number(0), exp.Literal.number(0),
-                       exp.Literal.number(0))
+            zero = exp.Literal.number(0)
+            return _fn("make_dt_interval", node.this if not args else args[0], zero, zero.copy(), zero.copy())
         if name == "to_minutes":
             return _fn("make_dt_interval", exp.Literal.number(0), exp.Literal.number(0), args[0],
                        exp.Literal.number(0))
@@ -205,7 +205,6 @@ def shim_functions(tree: exp.Expression) -> exp.Expression:
         # list_has_any: sqlglot prints the && operator, which Spark has no meaning for on arrays
         if isinstance(node, exp.ArrayOverlaps):
             return _fn("arrays_overlap", node.this, node.expression)
-        # len() of a list: Spark's length() is for strings; size() counts an array's elements
         # DuckDB's range(start, stop, step) excludes stop; Spark's sequence includes it. sqlglot's own
         # rewrite compares the step with 0, which Spark refuses for an interval step
         if isinstance(node, exp.GenerateSeries) and node.args.get("is_end_exclusive") and node.args.get("step"):
@@ -213,18 +212,50 @@ def shim_functions(tree: exp.Expression) -> exp.Expression:
             return _fn("if", exp.GT(this=stop.copy(), expression=start.copy()),
                        _fn("sequence", start.copy(), exp.Sub(this=stop.copy(), expression=step.copy()), step.copy()),
                        _fn("array"))
+        # strftime: sqlglot leaves literal letters (the T and Z of ISO 8601) unquoted, which Spark refuses
+        if isinstance(node, exp.TimeToStr) and isinstance(node.args.get("format"), exp.Literal):
+            return _fn("date_format", node.this, exp.Literal.string(spark_pattern(node.args["format"].this)))
+        # json_extract_string(x, '$.a[*]') is a list of strings in DuckDB; Spark's get_json_object gives
+        # the JSON text of the array, which from_json reads as one
+        if isinstance(node, exp.JSONExtractScalar) and isinstance(node.expression, exp.JSONPath) \
+                and isinstance(node.expression.expressions[-1], exp.JSONPathSubscript):
+            path = exp.JSONPath(expressions=[e.copy() for e in node.expression.expressions[:-1]])
+            return _fn("from_json", exp.JSONExtract(this=node.this.copy(), expression=path),
+                       exp.Literal.string("array<string>"))
         # CTE materialisation hints (`as not materialized`) are DuckDB's; Spark plans CTEs itself
         if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
             node.set("materialized", None)
             return node
-        if isinstance(node, exp.Length) and isinstance(node.this, (exp.ArrayFilter, exp.Array, exp.Anonymous)):
-            return _fn("size", node.this)
         return node
     return _everywhere(tree, replace)
 
 
+# strftime's directives as Spark datetime pattern letters; any other letter is quoted as text
+_STRFTIME = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss", "%%": "%"}
+
+
+def spark_pattern(strftime: str) -> str:
+    """A DuckDB strftime format as a Spark date_format pattern ('%Y-%m-%dT%H:%MZ' -> yyyy-MM-dd'T'HH:mm'Z')."""
+    out, i = [], 0
+    while i < len(strftime):
+        code = strftime[i:i + 2]
+        if code in _STRFTIME:
+            out.append(_STRFTIME[code])
+            i += 2
+            continue
+        if code.startswith("%"):
+            raise VaultlabError(f"strftime directive {code} has no Spark shim (vaultlab/lake/spark_sql.py)")
+        char = strftime[i]
+        out.append(f"'{char}'" if char.isalpha() else "''" if char == "'" else char)
+        i += 1
+    return "".join(out)
+
+
 def to_spark(sql: str, values: dict[str, object]) -> str:
     """One DuckDB SELECT (a view, a check, an evidence query) as Spark SQL, for one session's values."""
+    # DuckDB's len() is a list's length, which sqlglot reads as length() of a string: array_length is
+    # the same DuckDB function under a name sqlglot maps to Spark's size()
+    sql = re.sub(r"\blen\(", "array_length(", sql, flags=re.I)
     tree = expand_macros(sqlglot.parse_one(sql, read="duckdb"), values)
     tree = shim_functions(tree)
     return tree.sql(dialect="spark")
