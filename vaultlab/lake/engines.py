@@ -22,7 +22,7 @@ def open_engine(uri: str, engine: str = "duckdb", *, thresholds: dict[str, objec
     if engine == "spark":
         from vaultlab.lake.spark import SparkLake
 
-        return SparkLake(lake, thresholds=thresholds)
+        return SparkLake.shared(lake, thresholds=thresholds)
     from vaultlab.lake.duck import LakeWarehouse
 
     return LakeWarehouse(lake, thresholds=thresholds, external_access=external_access)

@@ -91,15 +91,32 @@ def _plain(value):
     return value
 
 
+_NONE = object()  # no views installed yet
+_SHARED: dict[tuple, "SparkLake"] = {}  # per lake and thresholds: views cached once per process
+_OWNER: list["SparkLake"] = []  # the SparkLake whose tables the session's temp views are now
+
+
 class SparkLake:
-    """The lake read by Spark: `query` and `evaluate_checks` as the check runner expects (CheckEngine)."""
+    """The lake read by Spark: `query` and `evaluate_checks` as the check runner expects (CheckEngine).
+
+    Temp views are the session's: two SparkLakes on one session take turns (`_activate`)."""
+
+    @classmethod
+    def shared(cls, lake: Lake, *, thresholds: dict[str, object] | None = None) -> "SparkLake":
+        """One SparkLake per lake and thresholds in a process (its views computed and cached once)."""
+        thresholds = dict(thresholds) if thresholds is not None else load_config()
+        key = (lake.uri, tuple(sorted((k, str(v)) for k, v in thresholds.items())))
+        if key not in _SHARED:
+            _SHARED[key] = cls(lake, thresholds=thresholds)
+        return _SHARED[key]
 
     def __init__(self, lake: Lake, *, thresholds: dict[str, object] | None = None, spark=None):
         self.lake = lake
         self.thresholds = dict(thresholds) if thresholds is not None else load_config()
         self.spark = spark or spark_session()
         self._mirror: Path | None = None
-        self._installed: tuple | None = None
+        self._installed: object = _NONE
+        self.view_errors: dict[str, str] = {}
         self._cached: list[str] = []
         root = lake.uri
         if lake.is_s3 and self.spark.sparkContext.master.startswith("local"):
@@ -110,7 +127,18 @@ class SparkLake:
         # of a one-row parameters CTE cross-joined at two levels (anomalies: `from events e, p` then
         # `from scope s, p`); without it joins keep their written order, which these queries were written in
         self.spark.conf.set("spark.sql.optimizer.excludedRules", "org.apache.spark.sql.catalyst.optimizer.ReorderJoin")
-        self._register(root)
+        self._root = root
+        self._activate()
+
+    def _activate(self) -> None:
+        if _OWNER and _OWNER[0] is self:
+            return
+        if _OWNER:
+            _OWNER[0]._uncache()
+            _OWNER[0]._installed = _NONE
+        _OWNER[:] = [self]
+        self._register(self._root)
+        self._installed = _NONE
 
     # -- the lake's tables ----------------------------------------------------------------
     def _register(self, root: str) -> None:
@@ -138,6 +166,7 @@ class SparkLake:
                 "period_start": period.start if period else None, "period_end": period.end if period else None}
 
     def install(self, period: Period | None, *, cache: bool = False) -> dict[str, object]:
+        self._activate()
         key = (period.start, period.end) if period else None
         values = self.values(period)
         if self._installed != key:
@@ -194,15 +223,22 @@ class SparkLake:
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
+        """Drop the cached views and the local mirror of an s3:// lake."""
         self._uncache()
+        self._installed = _NONE
         if self._mirror is not None:
             shutil.rmtree(self._mirror, ignore_errors=True)
+        for key, shared in list(_SHARED.items()):
+            if shared is self:
+                del _SHARED[key]
+        if _OWNER and _OWNER[0] is self:
+            _OWNER.clear()
 
     def __enter__(self) -> "SparkLake":
         return self
 
     def __exit__(self, *exc) -> None:
-        self.close()
+        pass  # kept open (and its views cached) for the next command of this process; close() ends it
 
 
 def _parse(period) -> Period:
