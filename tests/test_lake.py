@@ -44,7 +44,7 @@ def _files(root):
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
-def _normal(rows):
+def normal_rows(rows):
     def plain(v):
         if hasattr(v, "astimezone"):
             return v.astimezone(__import__("datetime").timezone.utc).isoformat() if hasattr(v, "hour") else str(v)
@@ -76,7 +76,7 @@ def test_every_view_reads_the_same_over_the_lake_with_duckdb(lake, synth_db):
             mine, theirs = wh.query(f"select * from {view}", period=OCTOBER), lw.query(f"select * from {view}",
                                                                                          period=OCTOBER)
             assert mine[0] == theirs[0], view
-            assert _normal(mine[1]) == _normal(theirs[1]), view
+            assert normal_rows(mine[1]) == normal_rows(theirs[1]), view
         # the hash columns Parquet has no type for come back as the warehouse's
         assert lw.query("select typeof(request_hash) from event_store limit 1")[1] == [("UHUGEINT",)]
         assert lw.query("select count(*) from events where ts is null")[1] == [(1,)]
@@ -183,7 +183,7 @@ def test_an_s3_lake_on_moto(aws_endpoint, synth_db):
         assert "vaultlab/_lake.json" in keys and "vaultlab/event_store/source=vault/event_date=2026-10-01/part-0.parquet" in keys
         with LakeWarehouse(open_lake("s3://lake-bucket/vaultlab/")) as lw:
             for view in ("events", "anomalies", "rotation_status"):
-                assert _normal(wh.query(f"select * from {view}", period=OCTOBER)[1]) == \
-                    _normal(lw.query(f"select * from {view}", period=OCTOBER)[1]), view
+                assert normal_rows(wh.query(f"select * from {view}", period=OCTOBER)[1]) == \
+                    normal_rows(lw.query(f"select * from {view}", period=OCTOBER)[1]), view
     with pytest.raises(VaultlabError, match="no vaultlab lake at s3://lake-bucket/other"):
         open_lake("s3://lake-bucket/other")
