@@ -7,7 +7,7 @@ import shutil
 from datetime import timezone
 
 import pytest
-from test_lake import OCTOBER, normal_rows, lake, synth_db  # noqa: F401 (fixtures shared with the DuckDB tests)
+from test_lake import OCTOBER, lake, normal_rows, synth_db  # noqa: F401 (fixtures shared with the DuckDB tests)
 
 from vaultlab import Warehouse
 from vaultlab.controls.run import run_checks
