@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import duckdb
 
 from vaultlab import __version__, output
-from vaultlab.cli import controls, demo, evidence, incident, ingest, queries, snapshots
+from vaultlab.cli import controls, demo, evidence, incident, ingest, lake, queries, snapshots
 from vaultlab.cli.common import Options
 from vaultlab.errors import VaultlabError, database_failure
 
@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "Example: vaultlab policies load policies/ --baseline"),
         rotation=_group(sub, "rotation", "the rotation planner",
                         "Rotations overdue and due soon. Example: vaultlab rotation plan --horizon 14"),
+        lake=_group(sub, "lake", "the lake: the warehouse as Hive-partitioned Parquet for Spark and DuckDB",
+                    "A lake of Parquet files that Spark and DuckDB read. "
+                    "Example: vaultlab lake export s3://bucket/vaultlab-lake"),
     )
     snapshots.register(sub, groups, options)
     queries.register(sub, groups, options)
@@ -56,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     evidence.register(sub, options)
     incident.register(sub, options)
     demo.register(sub, options)
+    lake.register(groups, options)
     return parser
 
 

@@ -49,6 +49,12 @@ class Options:
         self.wait.add_argument("--wait", type=seconds, default=DEFAULT_WAIT, metavar="SECONDS",
                                help="wait this long for a warehouse another process holds "
                                     f"(default {DEFAULT_WAIT:g}; 0: fail at once)")
+        self.lake = argparse.ArgumentParser(add_help=False)
+        self.lake.add_argument("--lake", metavar="LAKE",
+                               help="read a lake (a folder or s3:// URI written by `vaultlab lake export`) instead "
+                                    "of the warehouse")
+        self.lake.add_argument("--engine", choices=["duckdb", "spark"],
+                               help="what reads the lake: duckdb (one machine, default) or spark (pyspark)")
         self.accepted_risks = argparse.ArgumentParser(add_help=False)
         self.accepted_risks.add_argument("--accepted-risks", "--exceptions", dest="accepted_risks", metavar="FILE",
                                          help="YAML file of accepted risks (--exceptions is the old spelling)")

@@ -6,6 +6,7 @@ import sys
 
 from vaultlab import output
 from vaultlab.cli.common import open_warehouse, period_of, terminal
+from vaultlab.cli.lake import lake_source
 from vaultlab.config import DEFAULTS, load_config
 from vaultlab.controls import output as check_output
 from vaultlab.controls.catalog import framework_names
@@ -13,9 +14,10 @@ from vaultlab.controls.run import run_checks
 
 
 def cmd_check(args) -> int:
-    with open_warehouse(args, create=False) as wh:
+    lake = lake_source(args)  # --lake: read the lake, record nothing (the lake is written by `lake export`)
+    with lake or open_warehouse(args, create=False) as wh:
         run = run_checks(wh, args.framework, period_of(args), exceptions_path=args.accepted_risks,
-                         partial=args.partial)
+                         partial=args.partial, record=lake is None)
     sys.stdout.write(check_output.render(run, args.format, **terminal()))
     if args.format != "table":  # the table ends with these lines; other formats stay parseable on stdout
         for line in (check_output.partial_note(run), run.lacking_evidence()):
@@ -33,7 +35,7 @@ def cmd_config(args) -> int:
 
 def register(sub, options) -> None:
     p = sub.add_parser("check", parents=[options.db, options.configured, options.period, options.accepted_risks,
-                                                  options.wait],
+                                                  options.wait, options.lake],
                        help="evaluate a framework's controls; exit 0 ok, 1 alarm or evidence lacking, 2 error",
                        description="Evaluate every check of a framework for a period. "
                                    "Example: vaultlab check --framework soc2 --period 2026-10 --format junit")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from vaultlab import output
 from vaultlab.cli.common import count, day, open_warehouse, period_of, print_table
+from vaultlab.cli.lake import lake_source
 from vaultlab.errors import VaultlabError
 from vaultlab.evidence.samples import population_query
 from vaultlab.modes import write_private
@@ -25,7 +26,8 @@ from vaultlab.warehouse import default_db_path
 
 def cmd_sql(args) -> int:
     period = period_of(args)
-    with open_warehouse(args, read_only=True, create=False, external_access=args.allow_files) as wh:
+    lake = lake_source(args, external_access=args.allow_files)
+    with lake or open_warehouse(args, read_only=True, create=False, external_access=args.allow_files) as wh:
         try:
             columns, rows = wh.query(args.query, period=period)
         except VaultlabError as err:
@@ -104,7 +106,8 @@ def cmd_sample(args) -> int:
 
 
 def register(sub, groups, options) -> None:
-    p = sub.add_parser("sql", parents=[options.db, options.formatted, options.configured, options.period],
+    p = sub.add_parser("sql", parents=[options.db, options.formatted, options.configured, options.period,
+                                       options.lake],
                        help="run a read-only SQL query",
                        description="A read-only query over the warehouse; the period reaches the views. "
                                    "Example: vaultlab sql --period 2026-10 \"select * from rotation_status\"")

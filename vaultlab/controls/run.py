@@ -32,6 +32,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
@@ -139,17 +140,52 @@ def _stated_threshold_rows(req: Requirement, thresholds: dict) -> list[dict]:
     return rows
 
 
-def run_checks(wh: Warehouse, framework: str, period: Period, *, exceptions_path: str | Path | None = None,
-               record: bool = True, partial: bool = False, views_once: bool = True) -> CheckRun:
+class CheckEngine(Protocol):
+    """What the check runner needs of an engine: the thresholds, one query with bound parameters (the
+    earlier runs in check_runs), and the checks evaluated for a period. A `Warehouse` is one (DuckDB,
+    `evaluate_checks` below); vaultlab.lake.spark.SparkLake another."""
+
+    thresholds: dict[str, object]
+
+    def query(self, query: str, params: list | None = None) -> tuple[list[str], list[tuple]]: ...
+
+
+def evaluate_checks(wh: Warehouse, period: Period, checks: dict[str, str],
+                    views_once: bool = True) -> tuple[tuple, dict[str, list[dict]]]:
+    """((as-of date, period start, period end), {check: result rows}) of the checks' SQL on DuckDB; a
+    check that fails gives one error row. The views the checks read are computed once (`views_once`;
+    False: each check computes the views it reads itself, as any DuckDB client would)."""
+    computed = wh.views_computed(period, views_read(*checks.values())) if views_once else nullcontext()
+    outcomes: dict[str, list[dict]] = {}
+    with computed, wh.session(period) as cur:
+        as_of = cur.execute("select vl_as_of_date(), vl_period_start(), vl_period_end()").fetchall()[0]
+        for check, text in checks.items():
+            try:
+                rows = cur.execute(text).fetchall()
+                outcomes[check] = [{"check": check, "resource": r[0], "status": r[1], "reason": r[2]} for r in rows]
+            except duckdb.Error as err:
+                outcomes[check] = [{"check": check, "resource": None, "status": "error",
+                                    "reason": f"the check failed: {str(err).splitlines()[0]}"}]
+    return as_of, outcomes
+
+
+def run_checks(wh: Warehouse | CheckEngine, framework: str, period: Period, *,
+               exceptions_path: str | Path | None = None, record: bool = True, partial: bool = False,
+               views_once: bool = True) -> CheckRun:
     """Run every check a framework needs, once each, and map the results to its requirements.
 
-    A future period is an error; one not ended yet only with `partial` (results so far). The views
-    the checks read are computed once for the run (`views_once`; False: each check computes the
-    views it reads itself, as any DuckDB client would, for comparison)."""
+    A future period is an error; one not ended yet only with `partial` (results so far). `wh` is a
+    warehouse, or another engine (CheckEngine); `record=False` writes nothing (a lake is read-only).
+    On DuckDB the views the checks read are computed once for the run (`views_once`)."""
     is_partial = period.check_ended(partial)
     fw = load_framework(framework)
     exceptions = load_accepted_risks(exceptions_path)
-    as_of, outcomes = _check_outcomes(wh, period, sorted({c for r in fw.requirements for c in r.checks}), views_once)
+    needed = sorted({c for r in fw.requirements for c in r.checks})
+    checks = {c: load_check(c).sql for c in needed}
+    if hasattr(wh, "evaluate_checks"):  # another engine (Spark over a lake)
+        as_of, outcomes = wh.evaluate_checks(period, checks)
+    else:
+        as_of, outcomes = evaluate_checks(wh, period, checks, views_once)
     as_of_date, p_start, p_end = as_of
     active = [e for e in exceptions if e.expires >= as_of_date]
     expired = [e for e in exceptions if e.expires < as_of_date]
@@ -177,22 +213,6 @@ def run_checks(wh: Warehouse, framework: str, period: Period, *, exceptions_path
     return run
 
 
-def _check_outcomes(wh: Warehouse, period: Period, checks: list[str],
-                    views_once: bool) -> tuple[tuple, dict[str, list[dict]]]:
-    """(as-of date, period start, period end) and each check's rows (one error row for a check that failed)."""
-    sql = {check: load_check(check).sql for check in checks}
-    computed = wh.views_computed(period, views_read(*sql.values())) if views_once else nullcontext()
-    outcomes: dict[str, list[dict]] = {}
-    with computed, wh.session(period) as cur:
-        as_of = cur.execute("select vl_as_of_date(), vl_period_start(), vl_period_end()").fetchall()[0]
-        for check, text in sql.items():
-            try:
-                rows = cur.execute(text).fetchall()
-                outcomes[check] = [{"check": check, "resource": r[0], "status": r[1], "reason": r[2]} for r in rows]
-            except duckdb.Error as err:
-                outcomes[check] = [{"check": check, "resource": None, "status": "error",
-                                    "reason": f"the check failed: {str(err).splitlines()[0]}"}]
-    return as_of, outcomes
 
 
 def _alarm_keys(rows) -> set[tuple]:

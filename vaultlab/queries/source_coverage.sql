@@ -11,12 +11,13 @@ with p as (
            to_days(vl_threshold('baseline_days')::integer) as baseline
 ),
 recent as (
-    select e.source, e.ts, e.ts - lag(e.ts) over (partition by e.source order by e.ts) as gap
+    -- seconds as a difference of epochs, not an interval: the same number in every SQL dialect
+    select e.source, e.ts, epoch(e.ts) - epoch(lag(e.ts) over (partition by e.source order by e.ts)) as gap_seconds
     from events e, p
     where e.ts >= p.p_start - p.baseline and e.ts < p.p_end
 ),
 usual as (
-    select source, median(epoch(gap)) as usual_gap_seconds from recent group by source
+    select source, median(gap_seconds) as usual_gap_seconds from recent group by source
 ),
 sources as (
     select source, min(ts) as seen_since from events, p where ts < p.p_end group by source

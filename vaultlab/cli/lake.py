@@ -1,0 +1,48 @@
+"""`vaultlab lake export`, and opening a lake for the commands that take `--lake LAKE --engine E`."""
+
+from __future__ import annotations
+
+import argparse
+
+from vaultlab.cli.common import open_warehouse, period_of
+from vaultlab.config import load_config
+from vaultlab.errors import VaultlabError
+from vaultlab.lake.engines import open_engine
+from vaultlab.lake.export import export_lake
+
+
+def cmd_lake_export(args) -> int:
+    period = period_of(args) if args.period else None
+    with open_warehouse(args, read_only=True, create=False) as wh:
+        done = export_lake(wh, args.lake, period)
+    events = done.rows.get("event_store", 0)
+    scope = f"the period {period.label}" if period else "all"
+    print(f"{done.lake.uri}: {events} event(s) of {scope} in {len(done.partitions)} partition(s), "
+          f"{len(done.rows) - 1} other table(s) written")
+    return 0
+
+
+def lake_source(args, *, external_access: bool = True):
+    """The engine over --lake (None without it); --engine alone is refused."""
+    lake, engine = getattr(args, "lake", None), getattr(args, "engine", None)
+    if lake is None:
+        if engine is not None:
+            raise VaultlabError("--engine reads a lake: give --lake LAKE too (a folder or s3:// URI)")
+        return None
+    if getattr(args, "db", None):
+        raise VaultlabError("give --db or --lake, not both")
+    return open_engine(lake, engine or "duckdb", thresholds=load_config(getattr(args, "config", None)),
+                       external_access=external_access)
+
+
+def register(groups, options) -> None:
+    p = groups.lake.add_parser("export", parents=[options.db, options.period],
+                               help="write the warehouse's tables into a lake (a folder or s3://), per partition",
+                               description="Write the warehouse's tables into a lake (a local folder or s3:// URI): "
+                                           "events partitioned by source and UTC day, every other table whole. With "
+                                           "--period only that period's event partitions are replaced; running it "
+                                           "again gives the same lake. Example: vaultlab lake export lake/ "
+                                           "--period 2026-10")
+    p.add_argument("lake", metavar="LAKE", help="a local folder or s3://bucket/prefix")
+    p.add_argument("--warehouse", dest="db", default=argparse.SUPPRESS, help="the warehouse to export (same as --db)")
+    p.set_defaults(func=cmd_lake_export)
