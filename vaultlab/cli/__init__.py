@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import duckdb
 
 from vaultlab import __version__, output
-from vaultlab.cli import controls, demo, evidence, incident, ingest, queries, snapshots
+from vaultlab.cli import controls, demo, evidence, incident, ingest, lake, queries, snapshots
 from vaultlab.cli.common import Options
 from vaultlab.errors import VaultlabError
 
@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     evidence.register(sub, options)
     incident.register(sub, options)
     demo.register(sub, options)
+    lake.register(sub, options)
     return parser
 
 
