@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import run_cli
+
 from vaultlab.cli import main as vaultlab_main
 from vaultlab.ingest.pairing import EVENT_COLUMNS
 from vaultlab.lake import file_records

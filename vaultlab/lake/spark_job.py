@@ -2,10 +2,10 @@
 
     spark-submit --py-files vaultlab.zip vaultlab/lake/spark_job.py LAKE PATH... [--source S]
 
-(or `spark-submit --conf spark.pyspark.python=... -m`-style with vaultlab installed on every
-node: `python -m vaultlab.lake.spark_job` under spark-submit's environment). Prints one JSON
-line per file and exits as `vaultlab lake ingest` does: 0, 1 when a file was left out, 2 on
-an error (one line).
+With vaultlab installed on every node, give spark-submit this file from the installed package
+(`python -c 'import vaultlab.lake.spark_job as j; print(j.__file__)'`) instead of shipping a
+zip. Prints one JSON line per file and exits as `vaultlab lake ingest` does: 0, 1 when a file
+was left out, 2 on an error (one line).
 """
 
 from __future__ import annotations
