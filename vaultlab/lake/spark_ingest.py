@@ -12,6 +12,7 @@ fails leaves nothing behind: the run writes nothing at all.
 from __future__ import annotations
 
 import functools
+import os
 
 import pyarrow as pa
 
@@ -92,6 +93,8 @@ def lake_ingest(lake_uri: str, paths: list[str], *, source: str | None = None, s
     if source is not None and source not in SOURCES:
         raise VaultlabError(f"unknown source {source!r}; known sources: {', '.join(SOURCES)}")
     spark = spark or get_session()
+    if "://" not in lake_uri:  # Spark and Hadoop resolve relative paths their own way
+        lake_uri = os.path.abspath(lake_uri)
     lake = open_lake(lake_uri, create=True)
     staging = Staging(spark, lake)
     plan = plan_files(paths)
