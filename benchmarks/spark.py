@@ -44,7 +44,7 @@ print(time.perf_counter() - t)
 def vaultlab(*args: str, env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "vaultlab", *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "VAULTLAB_DEBUG": "1", **(env or {})})
     return time.perf_counter() - start, done
 
 
@@ -127,6 +127,7 @@ def main() -> None:
     print(f"{args.lines:,} lines ({log.stat().st_size / 1e9:.2f} GB); load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (timings on a busy machine are noisy)")
     duck = duckdb_run(log, args.work)
+    print(f"DuckDB: ingest {duck['ingest']:.1f} s, check {duck['check']:.1f} s", flush=True)
     spark = spark_run(log, args.work)
     rate = {"duckdb": args.lines / duck["ingest"], "spark": args.lines / max(spark["ingest"] - spark["start"], 1e-9)}
     print(f"\n{'engine':<22} {'ingest s':>9} {'lines/s':>10} {'lines/s/core':>13} {'check s':>8}")

@@ -31,6 +31,7 @@ EVENTS = ", ".join(f"{c}::varchar as {c}" if c in _AS_TEXT else c for c in EVENT
 LEDGER = ("file_id, path, sha256, bytes, format, lines_read, events_loaded, duplicates, quarantined, "
           "events_created, raw_values, log_raw, plain_accessors")  # started_at/finished_at: each engine's own
 QUARANTINE = "file_id, line, reason, excerpt"
+CANARY = b"canary-s3cr3t-9f2e"
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +95,12 @@ def estate(tmp_path_factory):
     vault.mkdir()
     (vault / "audit.log.2.gz").write_bytes(gzip.compress(b"".join(lines[:2001])))
     (vault / "audit.log.1").write_bytes(b"".join(lines[1990:4001]))  # 11 lines again, pairs split
-    bad = [b'{"type": "request", "time": "2026-10-20T10:00:00Z", "request": {"id": "x"\n',  # cut off
+    bad = [b'{"type": "request", "time": "2026-10-20T10:00:00Z", "request": {"id": "x", "data": {"p": "' + CANARY
+           + b'"\n',  # cut off
+           # a log_raw=true device: a plain value where an HMAC belongs; counted, never stored
+           b'{"type": "request", "time": "2026-10-20T10:00:03Z", "auth": {"client_token": "hmac-sha256:aa", '
+           b'"accessor": "hmac-sha256:bb", "display_name": "token"}, "request": {"id": "raw-1", '
+           b'"operation": "update", "path": "secret/data/app", "data": {"password": "' + CANARY + b'"}}}\n',
            b'{"time": "2026-10-20T10:00:01Z", "request": {"id": "no-type"}}\n',
            b'{"type": "request", "time": "2026-10-20T10:00:02+99:00", "request": {"id": "bad-offset"}}\n',
            b"\n", b"\xff\xfe not utf-8\n"]
@@ -145,7 +151,12 @@ def test_damaged_files_accounted_alike(spark, tmp_path, estate):
     assert sum("damaged" in r for (r,) in reasons) == 1
     [(lines, accounted)] = con.execute(f"select sum(lines_read), sum(events_loaded + duplicates + quarantined) "
                                        f"from {_lake(lake, 'ingest_files')}").fetchall()
-    assert lines == accounted == 2003 + 915
+    assert lines == accounted == 2004 + 915
+    [(raw, log_raw)] = con.execute(f"select sum(raw_values), count(*) filter (where log_raw) "
+                                   f"from {_lake(lake, 'ingest_files')}").fetchall()
+    assert (raw, log_raw) == (1, 1)
+    for table in ("event_store", "ingest_files", "quarantine"):  # no secret value in any table
+        assert CANARY.decode() not in str(con.execute(f"select * from {_lake(lake, table)}").fetchall())
 
 
 def test_pairs_across_runs(spark, tmp_path, estate, small_splits):

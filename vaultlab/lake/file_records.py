@@ -32,6 +32,7 @@ from vaultlab.ingest.sources import SOURCES
 from vaultlab.ingest.sources.records import RECORD_TYPES
 
 SPLIT_BYTES = 64 << 20  # a plain JSON-lines file is read by several tasks, a split each
+OUTPUT_ROWS = 16_384  # rows per Arrow batch handed back to Spark: the JVM holds a batch whole
 
 _BOOKKEEPING = ("line", "part", "reason", "excerpt", "rec_hash", "kind", "plain_accessors")
 _ARROW = {"varchar": pa.string(), "json": pa.string(), "timestamptz": pa.timestamp("us", tz="UTC"),
@@ -175,7 +176,8 @@ def normalise(task: dict, max_line_bytes: int = reader.MAX_LINE_BYTES) -> Iterat
                     if shift:
                         batch = batch.set_column(0, "line", pc.add(batch["line"], shift))
                     table = con.sql(sql, params={"max_line_bytes": max_line_bytes}).to_arrow_table()
-                    yield _staged(table, "record", file_id)
+                    for part in table.to_batches(max_chunksize=OUTPUT_ROWS):  # small hand-overs to the JVM
+                        yield _staged(pa.Table.from_batches([part], schema=table.schema), "record", file_id)
     except reader.TooLarge as err:
         yield _one_row(row_type="failed", file_id=file_id, reason=f"skipped: {err}")
         return

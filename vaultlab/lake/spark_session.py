@@ -46,6 +46,8 @@ def get_session(master: str | None = "local[*]", *, app: str = "vaultlab", setti
     builder = SparkSession.builder.appName(app)
     if master:
         builder = builder.master(master)
+        if master.startswith("local"):  # the driver is the executor: Spark's 1g default is too tight
+            builder = builder.config("spark.driver.memory", os.environ.get("VAULTLAB_SPARK_MEMORY", "3g"))
     for key, value in {**SETTINGS, **(settings or {})}.items():
         builder = builder.config(key, value)
     try:
