@@ -105,8 +105,8 @@ def sizing(per_core: float, line_bytes: float) -> None:
     print(f"  assumptions: the Spark per-core rate above, {EFFICIENCY:.0%} of it kept on a cluster "
           "(shuffles for duplicates and pairing, stragglers, S3 reads); plain JSON-lines files split every 64 MiB "
           "(a .gz file is one task: rotate before compressing, or keep files under ~1 GB); executors of 4 cores "
-          "and 16 GB; throughput scales with cores (the duplicate and pairing joins shuffle only hashes and the "
-          "run's own records, not the lake)")
+          "and 16 GB; throughput scales with cores; the duplicate and pairing joins shuffle the run's records and "
+          "read three columns of the lake's events (hashes, event ids), which grows with the lake: ingest daily")
     print(f"  work: {core_hours:,.0f} core-hours a month = {core_hours / 30:,.1f} core-hours a day; "
           f"input splits: {raw_tb * 1e12 / (64 << 20):,.0f} a month; "
           f"spark.sql.shuffle.partitions ~ {max(200, int(raw_tb * 1e12 / 5 / (128 << 20))):,} for a month at once")
