@@ -1,0 +1,62 @@
+"""The Spark session vaultlab uses: UTC times, Parquet timestamps as instants, Arrow both ways.
+
+A missing pyspark or Java is one clear line (a VaultlabError), never a stack trace. Under
+`spark-submit` the master and resources come from spark-submit; `master` is then None.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+from vaultlab.errors import VaultlabError
+
+SETTINGS = {
+    "spark.sql.session.timeZone": "UTC",  # event_date is the UTC date of ts, as on DuckDB
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",  # instants, not INT96
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    "spark.sql.parquet.compression.codec": "zstd",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+def spark_available() -> str | None:
+    """None when pyspark and Java are both here, else what is missing (a test's skip reason)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed; install it with: pip install 'vaultlab[spark]'"
+    java_home = os.environ.get("JAVA_HOME")
+    if not (java_home and os.path.exists(os.path.join(java_home, "bin", "java"))) and not shutil.which("java"):
+        return "Spark needs Java 17; install openjdk-17-jre-headless or set JAVA_HOME"
+    return None
+
+
+def get_session(master: str | None = "local[*]", *, app: str = "vaultlab", settings: dict | None = None):
+    """The active session, or a new one with SETTINGS (plus `settings`)."""
+    missing = spark_available()
+    if missing:
+        raise VaultlabError(missing)
+    from pyspark.sql import SparkSession
+
+    # the Python workers run this interpreter (local mode); a cluster sets PYSPARK_PYTHON itself
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app)
+    if master:
+        builder = builder.master(master)
+        if master.startswith("local"):  # the driver is the executor: Spark's 1g default is too tight
+            builder = builder.config("spark.driver.memory", os.environ.get("VAULTLAB_SPARK_MEMORY", "3g"))
+    for key, value in {**SETTINGS, **(settings or {})}.items():
+        builder = builder.config(key, value)
+    try:
+        return builder.getOrCreate()
+    except Exception as err:  # the JVM failed to start: say so in one line
+        first = (str(err).splitlines() or [""])[0]
+        raise VaultlabError(f"Spark did not start ({first[:200]}); check Java 17 and JAVA_HOME") from None
+
+
+def hadoop_uri(uri: str) -> str:
+    """s3:// as Spark's S3A connector names it (hadoop-aws on the classpath: see the README)."""
+    return "s3a://" + uri.removeprefix("s3://") if uri.startswith("s3://") else uri
