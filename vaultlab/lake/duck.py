@@ -81,6 +81,7 @@ class LakeWarehouse(Warehouse):
         self.path = Path(lake.uri) if not lake.is_s3 else Path(lake.uri.replace("s3://", "s3/"))
         self.thresholds = dict(thresholds) if thresholds is not None else load_config()
         self._held = False
+        self._computed: dict[tuple, str] = {}  # as Warehouse: views computed once per period (views_computed)
         self._temp = Path(tempfile.mkdtemp(prefix="vaultlab-lake-spill-"))
         self._con = duckdb.connect(":memory:", config={"temp_directory": str(self._temp),
                                                        **({"memory_limit": memory_limit} if memory_limit else {})})
