@@ -67,3 +67,20 @@ def load_synth_month(wh: Warehouse, out: Path, *extra_logs: Path) -> None:
     load_inventory(wh, [str(out / "inventory.json")], as_of=parse_period(as_of="2026-10-31").end)
     load_policies(wh, [str(out / "policies" / "baseline")], baseline=True, as_of=parse_period(as_of="2026-09-01").end)
     load_policies(wh, [str(out / "policies" / "current")], as_of=parse_period(as_of="2026-10-20").end)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (local[2]) for every Spark test, as vaultlab opens it; skipped, with
+    the reason shown, without pyspark or Java."""
+    from vaultlab.lake.spark_session import get_session, spark_available
+
+    missing = spark_available()
+    if missing:
+        pytest.skip(missing)
+    session = get_session("local[2]", app="vaultlab-tests", settings={
+        "spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
+        "spark.log.level": "ERROR", "spark.sql.legacy.sizeOfNull": "false"})
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -3,7 +3,6 @@ every view and every check of the three frameworks give the same rows. One Spark
 lake serve the whole module (a JVM takes long to start); without Java the tests skip, saying why."""
 
 import json
-import shutil
 from datetime import timezone
 
 import pytest
@@ -13,19 +12,6 @@ from vaultlab import Warehouse
 from vaultlab.controls.run import run_checks
 from vaultlab.lake.layout import open_lake
 from vaultlab.views import VIEWS
-
-
-@pytest.fixture(scope="session")
-def spark():
-    pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[spark]'")
-    if not shutil.which("java"):
-        pytest.skip("no Java on PATH: the Spark engine needs Java 17 (Debian: openjdk-17-jre-headless)")
-    session = (pyspark.sql.SparkSession.builder.master("local[2]").appName("vaultlab-tests")
-               .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false").config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.legacy.sizeOfNull", "false").config("spark.log.level", "ERROR").getOrCreate())
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -34,17 +34,6 @@ QUARANTINE = "file_id, line, reason, excerpt"
 CANARY = b"canary-s3cr3t-9f2e"
 
 
-@pytest.fixture(scope="session")
-def spark():
-    from vaultlab.lake.spark_session import get_session
-
-    session = get_session("local[2]", app="vaultlab-tests", settings={
-        "spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"})
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
 @pytest.fixture
 def small_splits(monkeypatch):
     """Splits of ~256 KB, so that one synthetic log is read by several tasks."""

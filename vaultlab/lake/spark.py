@@ -17,6 +17,7 @@ from vaultlab.config import load_config
 from vaultlab.errors import VaultlabError
 from vaultlab.lake.duck import has_files, readable_root
 from vaultlab.lake.layout import LAKE_TABLES, PARTITIONS, Lake
+from vaultlab.lake.spark_session import get_session
 from vaultlab.lake.spark_sql import to_spark
 from vaultlab.period import Period, now
 from vaultlab.views import VIEWS, query_text
@@ -40,20 +41,16 @@ def spark_session():
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         raise VaultlabError("the Spark engine needs Java 17 (no java on PATH and no JAVA_HOME); install "
                             "openjdk-17-jre-headless, or use --engine duckdb")
-    builder = SparkSession.builder.appName("vaultlab")
-    if "spark.master" not in dict(SparkConf().getAll()):  # spark-submit sets it; else local mode
-        builder = builder.master(os.environ.get("VAULTLAB_SPARK_MASTER", "local[*]"))
-        builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
-    builder = builder.config("spark.sql.session.timeZone", "UTC").config("spark.log.level", "ERROR") \
-        .config("spark.ui.showConsoleProgress", "false") \
-        .config("spark.sql.legacy.sizeOfNull", "false")  # size(NULL) is NULL, as DuckDB's len(NULL)
+    local = "spark.master" not in dict(SparkConf().getAll())  # spark-submit sets it; else local mode
     # a query that fails is reported once, as a VaultlabError line: not also as pyspark's JSON log record
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
-    try:
-        return builder.getOrCreate()
-    except Exception as err:  # the JVM did not start
-        first = (str(err).splitlines() or [""])[0]
-        raise VaultlabError(f"Spark did not start ({first}); check Java 17 (java -version) and JAVA_HOME") from None
+    # one session for the views and checks and for `lake ingest` (spark_session.get_session: the
+    # Python workers run this interpreter, Parquet instants, UTC), with what the checks need besides
+    return get_session(os.environ.get("VAULTLAB_SPARK_MASTER", "local[*]") if local else None, settings={
+        **({"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "8"} if local else {}),
+        "spark.log.level": "ERROR",
+        "spark.sql.legacy.sizeOfNull": "false",  # size(NULL) is NULL, as DuckDB's len(NULL)
+    })
 
 
 def _warehouse_columns() -> dict[str, list[tuple[str, str]]]:
@@ -127,6 +124,8 @@ class SparkLake:
         # of a one-row parameters CTE cross-joined at two levels (anomalies: `from events e, p` then
         # `from scope s, p`); without it joins keep their written order, which these queries were written in
         self.spark.conf.set("spark.sql.optimizer.excludedRules", "org.apache.spark.sql.catalyst.optimizer.ReorderJoin")
+        self.spark.conf.set("spark.sql.legacy.sizeOfNull", "false")  # size(NULL) is NULL, as DuckDB's len(NULL)
+        self.spark.conf.set("spark.sql.session.timeZone", "UTC")  # whoever started the session
         self._root = root
         self._activate()
 
