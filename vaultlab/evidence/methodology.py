@@ -61,8 +61,8 @@ def source_html(report) -> str:
     if not lake:
         return ""
     if report.engine == "spark":
-        engines = ("Checks and evidence tables: Spark; charts and the scope's population counts: DuckDB over "
-                   "the same lake.")
+        engines = ("Checks and evidence tables: Spark; charts and population counts: DuckDB over the same "
+                   "lake.")
     else:
         engines = "Checks, evidence tables, charts and population counts: DuckDB over the lake."
     return (f"<p><strong>Source:</strong> the lake <code>{esc(lake)}</code> (read-only: this run is not recorded "
