@@ -251,4 +251,8 @@ def test_report_refuses_lake_with_db(lake, synth_db, tmp_path):
     result = run_cli("report", "--lake", str(tmp_path / "nothing"), "--framework", "soc2", "--period", "2026-10",
                      "--out", str(tmp_path))
     assert result.returncode == 2 and "no vaultlab lake at" in result.stderr and len(result.stderr.splitlines()) == 1
+    result = run_cli("report", "--lake", str(lake), "--sample", "3", "--framework", "soc2", "--period", "2026-10",
+                     "--out", str(tmp_path))
+    assert result.returncode == 2 and result.stderr.strip() == (
+        "vaultlab: error: --sample draws from a warehouse file: leave out --sample with --lake, or give --db")
     assert not list(tmp_path.iterdir())
