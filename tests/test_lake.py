@@ -187,3 +187,72 @@ def test_an_s3_lake_on_moto(aws_endpoint, synth_db):
                     normal_rows(lw.query(f"select * from {view}", period=OCTOBER)[1]), view
     with pytest.raises(VaultlabError, match="no vaultlab lake at s3://lake-bucket/other"):
         open_lake("s3://lake-bucket/other")
+
+
+# -- `vaultlab report --lake`: the same pack as from the warehouse ---------------------------------
+
+def report_pack(out, *where: str):
+    """`vaultlab report` of soc2 for October into `out`, reading `where` (--lake ... or nothing with db=)."""
+    import shutil
+
+    db = None
+    if where and where[0] == "--db":  # a copy: the report records its run, the shared warehouse stays as it is
+        db = out.parent / "copy.duckdb"
+        shutil.copy(where[1], db)
+        where = where[2:]
+    result = run_cli("report", *where, "--framework", "soc2", "--period", "2026-10", "--out", str(out), db=db)
+    assert result.returncode == 0, result.stderr[-3000:]
+    pack = out / "soc2-2026-10"
+    verified = run_cli("verify", str(pack))
+    assert verified.returncode == 0 and verified.stdout.strip() == f"{pack}: intact", verified.stdout + verified.stderr
+    return pack
+
+
+def pack_contents(pack):
+    """controls.json's results and every evidence CSV (header, rows in any order): what must not depend on
+    what read the data."""
+    import csv
+
+    document = json.loads((pack / "controls.json").read_text())
+    results = sorted((req["id"], req["status"], r["check"], r["resource"] or "", r["status"])
+                     for req in document["requirements"] for r in req["results"])
+    evidence = {}
+    for path in sorted((pack / "evidence").glob("*.csv")):
+        header, *rows = list(csv.reader(path.open(newline="", encoding="utf-8")))
+        evidence[path.name] = (header, sorted(rows))
+    return results, evidence
+
+
+@pytest.fixture(scope="module")
+def warehouse_pack(synth_db, tmp_path_factory):
+    return pack_contents(report_pack(tmp_path_factory.mktemp("whpack") / "packs", "--db", str(synth_db)))
+
+
+def test_report_from_the_lake_with_duckdb_is_the_warehouses(lake, warehouse_pack, tmp_path):
+    pack = report_pack(tmp_path / "packs", "--lake", str(lake), "--engine", "duckdb")
+    results, evidence = pack_contents(pack)
+    assert results == warehouse_pack[0] and len(results) > 50
+    assert ("audit_log_continuity", "alarm") in {(r[2], r[4]) for r in results}  # a planted finding
+    assert evidence == warehouse_pack[1] and len(evidence) >= 10
+    assert any(rows for _, rows in evidence.values())
+    manifest = json.loads((pack / "manifest.json").read_text())
+    assert manifest["parameters"]["lake"] == str(lake) and manifest["parameters"]["engine"] == "duckdb"
+    assert manifest["inputs"] and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
+    html = (pack / "report.html").read_text()
+    assert "Checks, evidence tables, charts and population counts: DuckDB over the lake." in html
+    assert "human access by hour and weekday (UTC)" in html  # the charts were drawn
+    assert len(json.loads((pack / "run.json").read_text())["run_id"]) == 36  # the run's id, recorded in the pack
+
+
+def test_report_refuses_lake_with_db(lake, synth_db, tmp_path):
+    result = run_cli("report", "--lake", str(lake), "--framework", "soc2", "--period", "2026-10",
+                     "--out", str(tmp_path), db=synth_db)
+    assert result.returncode == 2 and result.stderr.strip() == "vaultlab: error: give --db or --lake, not both"
+    result = run_cli("report", "--lake", str(tmp_path / "nothing"), "--framework", "soc2", "--period", "2026-10",
+                     "--out", str(tmp_path))
+    assert result.returncode == 2 and "no vaultlab lake at" in result.stderr and len(result.stderr.splitlines()) == 1
+    result = run_cli("report", "--lake", str(lake), "--sample", "3", "--framework", "soc2", "--period", "2026-10",
+                     "--out", str(tmp_path))
+    assert result.returncode == 2 and result.stderr.strip() == (
+        "vaultlab: error: --sample draws from a warehouse file: leave out --sample with --lake, or give --db")
+    assert not list(tmp_path.iterdir())

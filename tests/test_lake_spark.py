@@ -6,7 +6,15 @@ import json
 from datetime import timezone
 
 import pytest
-from test_lake import OCTOBER, lake, normal_rows, synth_db  # noqa: F401 (fixtures shared with the DuckDB tests)
+from test_lake import (  # noqa: F401 (fixtures shared with the DuckDB tests)
+    OCTOBER,
+    lake,
+    normal_rows,
+    pack_contents,
+    report_pack,
+    synth_db,
+    warehouse_pack,
+)
 
 from vaultlab import Warehouse
 from vaultlab.controls.run import run_checks
@@ -85,3 +93,18 @@ def test_every_evidence_table_gives_the_same_rows_on_spark(spark_lake, synth_db)
             query = "select * from (" + query_text(f"evidence/{name}") + ") order by all"
             mine, theirs = wh.query(query, period=OCTOBER), spark_lake.query(query, period=OCTOBER)
             assert theirs[0] == mine[0] and normal_rows(theirs[1]) == normal_rows(mine[1]), name
+
+
+def test_report_from_the_lake_with_spark_is_the_warehouses(lake, warehouse_pack, tmp_path):  # noqa: F811
+    """The notebook's kernel starts its own Spark (local mode): checks and evidence on Spark, the same pack."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[spark]'")
+    if not shutil.which("java"):
+        pytest.skip("no Java on PATH: the Spark engine needs Java 17 (Debian: openjdk-17-jre-headless)")
+    pack = report_pack(tmp_path / "packs", "--lake", str(lake), "--engine", "spark")
+    results, evidence = pack_contents(pack)
+    assert results == warehouse_pack[0] and len(results) > 50
+    assert not [r for r in results if r[4] == "error"]
+    assert evidence == warehouse_pack[1] and len(evidence) >= 10
+    assert json.loads((pack / "manifest.json").read_text())["parameters"]["engine"] == "spark"
+    html = (pack / "report.html").read_text()
+    assert "Checks and evidence tables: Spark; charts and population counts: DuckDB over the same lake." in html

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from vaultlab import output
 from vaultlab.cli.common import PERIOD_HELP, count
+from vaultlab.cli.lake import lake_option
 from vaultlab.controls.catalog import framework_names
 from vaultlab.errors import VaultlabError
 from vaultlab.evidence.chain import verify_chain
@@ -23,11 +24,12 @@ def cmd_report(args) -> int:
     """Exit 0 when a pack was written, findings or not; with --fail-on, 1 when the pack holds them."""
     if args.seed is not None and not args.sample:
         raise VaultlabError("--seed is the seed of --sample N; give --sample too")
-    db = args.db or str(default_db_path())
+    lake, engine = lake_option(args)  # --lake: read the lake (read-only: the run is recorded in the pack only)
+    db = "" if lake else (args.db or str(default_db_path()))
     pack = make_pack(db, args.framework, args.period, args.out, organisation=args.organisation,
                      config=args.config, exceptions=args.accepted_risks, sign_key=args.sign_key, wait=args.wait,
                      partial=args.partial, sample=args.sample or 0, seed=args.seed, pdf=args.pdf,
-                     paper=args.paper)
+                     paper=args.paper, lake=lake or "", engine=engine)
     printed = " with report.pdf" if args.pdf else ""
     print(f"{args.framework} {args.period}: {pack}{printed} (and {pack}.zip)")
     if args.sample:
@@ -96,10 +98,12 @@ def _verify_chain(args) -> int:
 
 
 def register(sub, options) -> None:
-    p = sub.add_parser("report", parents=[options.db, options.configured, options.accepted_risks, options.wait],
+    p = sub.add_parser("report", parents=[options.db, options.configured, options.accepted_risks, options.wait,
+                                          options.lake],
                        help="render a framework's evidence pack for a period; exit 0 when written "
                             "(--fail-on: 1 on findings)",
-                       description="Render the evidence pack of a framework for a period. "
+                       description="Render the evidence pack of a framework for a period, from the warehouse "
+                                   "or (--lake) from a lake read by DuckDB or Spark. "
                                    "Example: vaultlab report --framework soc2 --period last-month --out reports/ --pdf")
     p.add_argument("--framework", required=True, choices=framework_names())
     p.add_argument("--period", required=True, help=PERIOD_HELP)

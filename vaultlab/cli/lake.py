@@ -27,16 +27,24 @@ def cmd_lake_export(args) -> int:
     return 0
 
 
-def lake_source(args, *, external_access: bool = True):
-    """The engine over --lake (None without it); --engine alone is refused."""
+def lake_option(args) -> tuple[str | None, str]:
+    """(--lake, --engine) checked: --engine alone and --lake with --db are refused; (None, "") without --lake."""
     lake, engine = getattr(args, "lake", None), getattr(args, "engine", None)
     if lake is None:
         if engine is not None:
             raise VaultlabError("--engine reads a lake: give --lake LAKE too (a folder or s3:// URI)")
-        return None
+        return None, ""
     if getattr(args, "db", None):
         raise VaultlabError("give --db or --lake, not both")
-    return open_engine(lake, engine or "duckdb", thresholds=load_config(getattr(args, "config", None)),
+    return lake, engine or "duckdb"
+
+
+def lake_source(args, *, external_access: bool = True):
+    """The engine over --lake (None without it); --engine alone is refused."""
+    lake, engine = lake_option(args)
+    if lake is None:
+        return None
+    return open_engine(lake, engine, thresholds=load_config(getattr(args, "config", None)),
                        external_access=external_access)
 
 

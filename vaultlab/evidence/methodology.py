@@ -55,6 +55,20 @@ def accepted_risks_html(report) -> str:
                          rows))
 
 
+def source_html(report) -> str:
+    """What read the data, for a report rendered from a lake (`report --lake`): the engine of each part."""
+    lake = getattr(report, "lake", "")
+    if not lake:
+        return ""
+    if report.engine == "spark":
+        engines = ("Checks and evidence tables: Spark; charts and population counts: DuckDB over the same "
+                   "lake.")
+    else:
+        engines = "Checks, evidence tables, charts and population counts: DuckDB over the lake."
+    return (f"<p><strong>Source:</strong> the lake <code>{esc(lake)}</code> (read-only: this run is not recorded "
+            f"in a warehouse). {esc(engines)}</p>")
+
+
 def methodology_html(report) -> str:
     run = report.run
     checks = sorted({c for req in run.framework.requirements for c in req.checks})
@@ -65,6 +79,7 @@ def methodology_html(report) -> str:
               "warehouse's views, evaluated for the period and as of its end; a requirement takes the worst status "
               "of its checks, and is ok only when every check behind it is ok or excepted.</p>"
             + table_html(["status", "meaning"], status_rows)
+            + source_html(report)
             + accepted_risks_html(report)
             + "<h3>Thresholds</h3>"
             + table_html(["threshold", "value used"], [(k, run.thresholds[k]) for k in sorted(run.thresholds)])

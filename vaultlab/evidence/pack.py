@@ -82,7 +82,7 @@ def export_html(executed: Path) -> str:
 def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Path, *, organisation: str = "",
               config: str | None = None, exceptions: str | None = None, sign_key: str | None = None,
               partial: bool = False, wait: float = 0, sample: int = 0, seed: int | str | None = None,
-              pdf: bool = False, paper: str = "a4") -> Path:
+              pdf: bool = False, paper: str = "a4", lake: str = "", engine: str = "") -> Path:
     """Render one framework's report for a period into <out>/<framework>-<period>/ (and a .zip).
 
     The pack is rendered into a folder beside the target and swapped in only once the notebook ran
@@ -91,34 +91,41 @@ def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Pat
     umask. A future period is an error; one not ended yet renders only with `partial` (marked
     PARTIAL). `wait`: seconds to wait for a warehouse another process holds. `sample`: rows to draw
     from each of the framework's populations into samples/ (with `seed`, else one derived from the
-    framework and period). `pdf`: also report.pdf, printed by headless Chromium on `paper` (a4 or letter)."""
+    framework and period). `pdf`: also report.pdf, printed by headless Chromium on `paper` (a4 or letter).
+    `lake`: read that lake (a folder or s3:// URI) instead of `warehouse`, with `engine` (duckdb or spark);
+    a lake is read-only, so the pack's run is not recorded anywhere but in the pack."""
     period, pack = _checked_options(framework, period, out, config=config, exceptions=exceptions,
                                     sign_key=sign_key)
     printer = pdf_options(pdf, paper)
     parse_period(period).check_ended(partial)  # before any file is touched
-    warehouse = require_warehouse(warehouse).resolve()
-    Warehouse(warehouse, create=False, wait=wait, thresholds=load_config(config or None)).close()
+    if lake:
+        lake, engine = _checked_lake(lake, engine, sample)
+        warehouse = ""
+    else:
+        warehouse = require_warehouse(warehouse).resolve()
+        Warehouse(warehouse, create=False, wait=wait, thresholds=load_config(config or None)).close()
     with owner_only():
         pack.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         staging = Path(tempfile.mkdtemp(prefix=f".{pack.name}.partial-", dir=pack.parent))
         try:
             _render_pack(warehouse, framework, period, staging / pack.name, organisation=organisation,
                          config=config, exceptions=exceptions, sign_key=sign_key, final=pack, partial=partial,
-                         sample=sample, seed=seed, printer=printer)
+                         sample=sample, seed=seed, printer=printer, lake=lake, engine=engine)
             _swap_in(staging, pack)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return pack
 
 
-def _render_pack(warehouse: Path, framework: str, period: str, pack: Path, *, organisation: str, config,
+def _render_pack(warehouse: Path | str, framework: str, period: str, pack: Path, *, organisation: str, config,
                  exceptions, sign_key, final: Path, partial: bool = False, sample: int = 0, seed=None,
-                 printer: dict | None = None) -> None:
+                 printer: dict | None = None, lake: str = "", engine: str = "") -> None:
     """Render the pack into `pack` (a staging folder), seal it, verify it, and zip it beside it."""
     import papermill
 
     pack.mkdir(mode=0o700)
     parameters = {"framework": framework, "period": period, "warehouse": str(warehouse),
+                  **({"lake": lake, "engine": engine} if lake else {}),
                   "organisation": organisation, "config": str(Path(config).resolve()) if config else "",
                   "exceptions": str(Path(exceptions).resolve()) if exceptions else "", "out_dir": str(final),
                   "partial": partial}
@@ -144,7 +151,7 @@ def _render_pack(warehouse: Path, framework: str, period: str, pack: Path, *, or
     created_at = datetime.now(timezone.utc)
     write_assessment_results(pack, run_id=run_id, generated_at=created_at,
                              accepted_risks=load_accepted_risks(exceptions))
-    with Warehouse(warehouse, read_only=True) as wh:
+    with _inputs_source(warehouse, lake, config) as wh:
         cols, rows = wh.query("select path, sha256, bytes, format, lines_read, quarantined from ingest_files "
                               "order by file_id")
     write_manifest(pack, {
@@ -158,6 +165,29 @@ def _render_pack(warehouse: Path, framework: str, period: str, pack: Path, *, or
                             "the previous pack is kept")
     shutil.make_archive(str(pack), "zip", root_dir=pack.parent, base_dir=pack.name)
     pack.with_name(pack.name + ".zip").chmod(0o600)
+
+
+def _checked_lake(lake: str, engine: str, sample: int) -> tuple[str, str]:
+    """The lake's URI (a folder resolved) and its engine, checked before any file is touched."""
+    from vaultlab.lake.engines import ENGINES
+    from vaultlab.lake.layout import open_lake
+
+    engine = engine or "duckdb"
+    if engine not in ENGINES:
+        raise VaultlabError(f"unknown engine {engine!r}; give one of {', '.join(ENGINES)}")
+    if sample:
+        raise VaultlabError("--sample draws from a warehouse file: leave out --sample with --lake, or give --db")
+    uri = open_lake(lake).uri
+    return (uri if uri.startswith("s3://") else str(Path(uri).resolve())), engine
+
+
+def _inputs_source(warehouse, lake: str, config):
+    """What the manifest's inputs (ingest_files) are read from: the warehouse, or DuckDB over the lake."""
+    if lake:
+        from vaultlab.lake.engines import open_engine
+
+        return open_engine(lake, "duckdb", thresholds=load_config(config or None))
+    return Warehouse(warehouse, read_only=True)
 
 
 def pdf_options(pdf: bool, paper: str) -> dict | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,31 +64,54 @@ class Report:
     accepted_risks_sha256: str = ""
     generated_at: str = ""
     version: str = __version__
+    lake: str = ""  # the lake read instead of a warehouse file (`report --lake`), and its engine
+    engine: str = ""
+
+
+@contextmanager
+def _sources(warehouse: str, lake: str, engine: str, thresholds: dict, record: bool, period):
+    """(what runs the checks and the evidence queries, the Warehouse the charts and population read),
+    views computed once for the period. A lake is read-only: DuckDB over it (a LakeWarehouse), or
+    Spark for the checks and evidence with DuckDB over the same lake for the charts and population."""
+    if not lake:
+        with Warehouse(warehouse, read_only=not record, create=False, thresholds=thresholds) as wh, \
+                wh.views_computed(period):
+            yield wh, wh
+        return
+    from vaultlab.lake.engines import open_engine
+
+    with open_engine(lake, "duckdb", thresholds=thresholds) as duck, duck.views_computed(period):
+        yield (open_engine(lake, engine, thresholds=thresholds) if engine == "spark" else duck), duck
 
 
 def build_report(warehouse: str, framework: str, period: str, *, organisation: str = "",
                  exceptions: str | None = None, config: str | None = None, out_dir: str | None = None,
-                 partial: bool = False, record: bool = False) -> Report:
+                 partial: bool = False, record: bool = False, lake: str = "", engine: str = "") -> Report:
     """Run the framework's checks for the period and gather what the report shows.
 
     With `out_dir`, the complete evidence (evidence/*.csv, controls.json) is written there. The run
     is recorded in the warehouse only with `record=True` (what `vaultlab report` asks for); otherwise
     the warehouse is opened read-only and nothing is written to it. A period not ended yet renders
     only with `partial`, and says so on every section.
+
+    With `lake` (a folder or s3:// URI written by `vaultlab lake export`) the lake is read instead of the
+    warehouse, by `engine` (duckdb, the default, or spark); a lake is read-only, so no run is recorded
+    (the run still has its id, in run.json and controls.json).
     """
     from vaultlab.config import load_config
 
-    with Warehouse(warehouse, read_only=not record, create=False, thresholds=load_config(config or None)) as wh, \
-            wh.views_computed(parse_period(period)):  # once for the checks, the evidence and the charts
-        run = run_checks(wh, framework, parse_period(period), exceptions_path=exceptions or None, record=record,
+    engine = (engine or "duckdb") if lake else ""
+    record = record and not lake
+    with _sources(warehouse, lake, engine, load_config(config or None), record, parse_period(period)) as (eng, wh):
+        run = run_checks(eng, framework, parse_period(period), exceptions_path=exceptions or None, record=record,
                          partial=partial)
         if out_dir:
             out = Path(out_dir)
             out.mkdir(parents=True, exist_ok=True)
-            tables = write_evidence(out, wh, run)
+            tables = write_evidence(out, eng, run)
             (out / "run.json").write_text(json.dumps({"run_id": run.run_id}) + "\n")
         else:
-            tables = evidence_tables(wh, run)
+            tables = evidence_tables(eng, run)
         charts = _charts(wh, run)
         population = {name: wh.query(query_text(f"questions/population_{name}"), period=run.period)
                       for name in ("sources", "stores", "counts")}
@@ -98,7 +122,7 @@ def build_report(warehouse: str, framework: str, period: str, *, organisation: s
                   behind=findings_behind(run, tables), accepted_risks=load_accepted_risks(exceptions or None),
                   accepted_risks_path=str(exceptions or ""), accepted_risks_sha256=risks_sha,
                   generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  samples=read_samples(out_dir))
+                  samples=read_samples(out_dir), lake=lake, engine=engine)
 
 
 def _charts(wh: Warehouse, run: CheckRun) -> dict[str, str]:

@@ -128,6 +128,10 @@ class Workbench:
     def _open(self) -> Warehouse:
         from vaultlab.config import load_config
 
+        if self.report.lake:  # a report from a lake: DuckDB over the same lake, read-only
+            from vaultlab.lake.engines import open_engine
+
+            return open_engine(self.report.lake, "duckdb", thresholds=load_config(self.config or None))
         return Warehouse(self.warehouse or None, read_only=True, create=False,
                          thresholds=load_config(self.config or None))
 

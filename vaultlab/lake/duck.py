@@ -87,7 +87,10 @@ class LakeWarehouse(Warehouse):
                                                        **({"memory_limit": memory_limit} if memory_limit else {})})
         self._mirror = None
         try:
-            self._con.execute("set enable_progress_bar = false")
+            try:
+                self._con.execute("set enable_progress_bar = false")
+            except duckdb.Error:
+                pass  # in a Jupyter kernel without ipywidgets DuckDB refuses to touch the setting (as Warehouse)
             root, self._mirror = readable_root(lake, self._con)
             attach_lake(self._con, root)
             if not external_access:
