@@ -3,6 +3,7 @@ every view and every check of the three frameworks give the same rows. One Spark
 lake serve the whole module (a JVM takes long to start); without Java the tests skip, saying why."""
 
 import json
+import shutil
 from datetime import timezone
 
 import pytest
