@@ -135,6 +135,8 @@ def test_the_pdf_has_pages_with_the_run_id_and_page_numbers_in_the_footer(demo, 
     for n in (0, pages // 2, pages - 1):
         text = pdf.pages[n].extract_text()
         assert f"run {manifest['run_id']}" in text and f"page {n + 1} of {pages}" in text, text[-300:]
+    body = pdf.pages[0].extract_text()  # ids copied from the PDF are the same characters: no ligature
+    assert not any(ch in body for ch in "\ufb00\ufb01\ufb02\ufb03\ufb04"), body
     letter = write_pdf(folder / "report.html", tmp_path / "letter.pdf", paper="letter", footer="run x", chromium=chromium)
     assert _size(pypdf.PdfReader(letter)) == pytest.approx((612, 792), abs=1.5)
 

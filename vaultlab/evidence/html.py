@@ -16,7 +16,7 @@ SHORT = 10  # characters: a cell this short never wraps (counts, statuses, dates
 WIDE = 10  # columns: a table with more is set smaller
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:72rem;
-padding:0 1rem;color:#1f2328;overflow-wrap:anywhere}
+padding:0 1rem;color:#1f2328;overflow-wrap:anywhere;font-variant-ligatures:none}
 h1,h2,h3{line-height:1.2} h1{font-size:1.7rem} h2{margin-top:2rem}
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.8rem;width:100%;table-layout:auto;max-width:100%}
 th,td{border:1px solid #d0d7de;padding:.2rem .35rem;text-align:left;vertical-align:top;

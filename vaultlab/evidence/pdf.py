@@ -26,8 +26,9 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",  # nothing is fetched
          "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1"]
 PAPER = {"a4": (210 / 25.4, 297 / 25.4), "letter": (8.5, 11.0)}  # inches, as printToPDF takes them
+# no ligatures: a run id or event id copied from the PDF must be the same characters ("ff", not "ﬀ")
 FOOTER = ('<div style="font-family:system-ui,sans-serif;font-size:7.5px;color:#555;width:100%;margin:0 12mm;'
-          'display:flex;justify-content:space-between"><span>{label}</span>'
+          'font-variant-ligatures:none;display:flex;justify-content:space-between"><span>{label}</span>'
           '<span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>')
 START_SECONDS = 30
 STEP_SECONDS = 120
