@@ -54,6 +54,12 @@ def header_list(header: dict[str, str], key: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def quote_literal(text: str) -> str:
+    """Quote a string literal for DuckDB (embedded quotes doubled), for the places that take no
+    bound parameter (a COPY's target file)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def quote_ident(name: str) -> str:
     """Quote an identifier for DuckDB (embedded quotes doubled)."""
     return '"' + name.replace('"', '""') + '"'

@@ -12,8 +12,9 @@ from vaultlab.warehouse import Warehouse
 COLUMNS = ["file", "source", "lines", "loaded", "duplicates", "quarantined", "events", "seconds"]
 
 
-def report_results(results: list[FileResult]) -> None:
-    """The per-file table on stdout; quarantine and log_raw notes on stderr."""
+def report_results(results: list[FileResult]) -> int:
+    """The per-file table on stdout; quarantine and log_raw notes on stderr. Returns the exit code:
+    1 when a file was skipped and not loaded, else 0."""
     rows = []
     for r in results:
         if r.already_loaded_as is not None:
@@ -34,6 +35,12 @@ def report_results(results: list[FileResult]) -> None:
         elif r.plain_accessors:
             print(f"warning: {r.path} holds token accessors in clear (audit device with hmac_accessor=false)",
                   file=sys.stderr)
+    left_out = [r for r in results if r.left_out]
+    if left_out:
+        print(f"{len(left_out)} file(s) skipped and not loaded (see their rows above); the rest loaded",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_ingest(args) -> int:
@@ -42,13 +49,7 @@ def cmd_ingest(args) -> int:
     with Warehouse(args.db) as wh:
         results = ingest(wh, args.paths, source=args.source or args.old_format,
                          progress=None if not args.quiet else False)
-    report_results(results)
-    left_out = [r for r in results if r.left_out]
-    if left_out:
-        print(f"{len(left_out)} file(s) skipped and not loaded (see their rows above); the rest loaded",
-              file=sys.stderr)
-        return 1
-    return 0
+    return report_results(results)
 
 
 def register(sub, options) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from vaultlab.cli.common import open_warehouse, period_of
 from vaultlab.cli.ingest import report_results
@@ -57,13 +56,7 @@ def cmd_lake_ingest(args) -> int:
 
     spark = get_session(args.master)
     results = lake_ingest(args.lake, args.paths, source=args.source, spark=spark)
-    report_results(results)
-    left_out = [r for r in results if r.left_out]
-    if left_out:
-        print(f"{len(left_out)} file(s) skipped and not loaded (see their rows above); the rest loaded",
-              file=sys.stderr)
-        return 1
-    return 0
+    return report_results(results)
 
 
 def add_ingest_parser(sub) -> None:

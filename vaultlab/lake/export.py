@@ -31,7 +31,7 @@ from vaultlab.lake.layout import (
     write_document,
 )
 from vaultlab.period import Period
-from vaultlab.sqlfiles import quote_ident
+from vaultlab.sqlfiles import quote_ident, quote_literal
 from vaultlab.warehouse import Warehouse
 
 
@@ -77,12 +77,14 @@ def stage(wh: Warehouse, folder: Path, period: Period | None) -> dict[str, int]:
             query = _select(cur, table, period)
             target = folder / table
             if table == "event_store":
-                cur.execute(f"copy ({query}) to '{target}' (format parquet, partition_by (source, event_date), "
-                            "filename_pattern 'part-{i}', write_partition_columns false)")
+                written = cur.execute(f"copy ({query}) to {quote_literal(str(target))} (format parquet, "
+                                      "partition_by (source, event_date), filename_pattern 'part-{i}', "
+                                      "write_partition_columns false)")
             else:
                 target.mkdir(parents=True)
-                cur.execute(f"copy ({query}) to '{target / 'part-0.parquet'}' (format parquet)")
-            rows[table] = cur.execute(f"select count(*) from ({query})").fetchall()[0][0]
+                written = cur.execute(f"copy ({query}) to {quote_literal(str(target / 'part-0.parquet'))} "
+                                      "(format parquet)")
+            rows[table] = written.fetchall()[0][0]  # COPY returns the rows it wrote: no second pass
     return rows
 
 
