@@ -15,6 +15,7 @@ from vaultlab.lake.duck import LakeWarehouse
 from vaultlab.lake.export import export_lake
 from vaultlab.lake.layout import LAKE_FILE, LAKE_TABLES, NULL_PARTITION, open_lake
 from vaultlab.period import parse_period
+from vaultlab.schema import LATEST
 from vaultlab.views import VIEWS
 
 OCTOBER = parse_period("2026-10")
@@ -58,8 +59,8 @@ def normal_rows(rows):
 
 def test_the_layout_is_hive_partitioned_parquet_with_a_description(lake, synth_db):
     document = json.loads((lake / LAKE_FILE).read_text())
-    assert document == {"format": "vaultlab-lake", "lake_version": 1, "schema_version": 6}
-    assert open_lake(str(lake)).schema_version == 6
+    assert document == {"format": "vaultlab-lake", "lake_version": 1, "schema_version": LATEST}
+    assert open_lake(str(lake)).schema_version == LATEST
     files = _files(lake)
     days = sorted({f.split("/")[2] for f in files if f.startswith("event_store/")})
     assert days[0] == "event_date=2026-10-01" and f"event_date={NULL_PARTITION}" in days

@@ -265,4 +265,15 @@ MIGRATIONS.append((
     """,
 ))
 
+MIGRATIONS.append((
+    7,
+    """
+    -- how a file's records were identified for duplicate search: 2 is the identity taken from the
+    -- record's one parse (any layout or key order); files loaded before (1) were hashed otherwise,
+    -- so a record of theirs that arrives again in another file is not recognised as a duplicate
+    alter table ingest_files add column record_identity integer default 2;
+    update ingest_files set record_identity = 1;
+    """,
+))
+
 LATEST = MIGRATIONS[-1][0]

@@ -6,6 +6,7 @@ import sys
 
 from vaultlab.cli.common import print_table
 from vaultlab.ingest import FileResult, ingest
+from vaultlab.ingest.ledger import COUNT_OLD_IDENTITY_FILES, old_identity_warning
 from vaultlab.ingest.sources import SOURCES
 from vaultlab.warehouse import Warehouse
 
@@ -49,7 +50,11 @@ def cmd_ingest(args) -> int:
     with Warehouse(args.db) as wh:
         results = ingest(wh, args.paths, source=args.source or args.old_format,
                          progress=None if not args.quiet else False)
-    return report_results(results)
+        [(old_files,)] = wh.query(COUNT_OLD_IDENTITY_FILES)[1]
+    code = report_results(results)
+    if old_files and any(r.file_id is not None for r in results):
+        print(old_identity_warning(old_files), file=sys.stderr)
+    return code
 
 
 def register(sub, options) -> None:

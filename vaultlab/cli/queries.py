@@ -12,6 +12,7 @@ from vaultlab.cli.common import count, day, open_warehouse, period_of, print_tab
 from vaultlab.cli.lake import lake_source
 from vaultlab.errors import VaultlabError
 from vaultlab.evidence.samples import population_query
+from vaultlab.ingest.ledger import COUNT_OLD_IDENTITY_FILES, old_identity_warning
 from vaultlab.modes import write_private
 from vaultlab.period import today
 from vaultlab.queries import policy_suggest
@@ -42,6 +43,9 @@ def cmd_sql(args) -> int:
 def cmd_info(args) -> int:
     with open_warehouse(args, read_only=True, create=False) as wh:
         tables = describe(wh)
+        [(old_files,)] = wh.query(COUNT_OLD_IDENTITY_FILES)[1]
+    if old_files:
+        print(old_identity_warning(old_files), file=sys.stderr)
     if args.format == "json":
         print(json.dumps({name: [dict(zip(cols, map(output.to_plain, row))) for row in rows]
                           for name, (cols, rows) in tables.items()}, indent=2))

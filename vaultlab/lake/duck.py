@@ -62,11 +62,14 @@ def attach_lake(con: duckdb.DuckDBPyConnection, root: str) -> None:
             continue  # nothing written (an empty event_store): the empty table stands
         columns = con.execute("select column_name, data_type from information_schema.columns "
                               "where table_name = ? order by ordinal_position", [table]).fetchall()
-        select = ", ".join(f"{quote_ident(c)}::{t} as {quote_ident(c)}" for c, t in columns)
         files = table_files(root, table, partitioned)
+        source = f"read_parquet('{files}', hive_partitioning = {str(partitioned).lower()}, union_by_name = true)"
+        present = {d[0] for d in con.execute(f"select * from {source} limit 0").description}
+        # a column added by a later migration than the lake's files were written with reads as NULL
+        select = ", ".join(f"{quote_ident(c) if c in present else 'null'}::{t} as {quote_ident(c)}"
+                           for c, t in columns)
         con.execute(f"drop table {quote_ident(table)}")
-        con.execute(f"create view {quote_ident(table)} as select {select} from read_parquet('{files}', "
-                    f"hive_partitioning = {str(partitioned).lower()}, union_by_name = true)")
+        con.execute(f"create view {quote_ident(table)} as select {select} from {source}")
     views.install(con)
 
 

@@ -146,7 +146,6 @@ class SparkLake:
         columns = _warehouse_columns()
         for table in LAKE_TABLES:
             cols = columns[table]
-            select = ", ".join(f"cast({_spark_ident(c)} as {SPARK_TYPES[t]}) as {_spark_ident(c)}" for c, t in cols)
             partitioned = table in PARTITIONS
             if root.startswith("s3a://") or has_files(root, table, partitioned):
                 frame = self.spark.read.parquet(f"{root}/{table}")  # partitions discovered from the folders
@@ -154,6 +153,9 @@ class SparkLake:
                 schema = ", ".join(f"{_spark_ident(c)} {SPARK_TYPES[t]}" for c, t in cols)
                 frame = self.spark.createDataFrame([], StructType.fromDDL(schema))
             frame.createOrReplaceTempView(f"lake_{table}")
+            # a column added by a later migration than the lake's files were written with reads as NULL
+            select = ", ".join(f"cast({_spark_ident(c) if c in frame.columns else 'null'} as {SPARK_TYPES[t]}) "
+                               f"as {_spark_ident(c)}" for c, t in cols)
             self.spark.sql(f"create or replace temp view {table} as select {select} from lake_{table}")
         events = ", ".join(_spark_ident(c) for c, _ in columns["events"])
         self.spark.sql(f"create or replace temp view events as select {events} from event_store")

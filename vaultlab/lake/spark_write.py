@@ -12,6 +12,7 @@ from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
 from vaultlab.errors import VaultlabError
+from vaultlab.ingest.ledger import RECORD_IDENTITY
 from vaultlab.ingest.pairing import EVENT_COLUMNS
 from vaultlab.lake import spark_events
 from vaultlab.lake.layout import Lake
@@ -21,7 +22,7 @@ from vaultlab.lake.staging import Staging
 LEDGER_DDL = ("file_id int, path string, sha256 string, bytes bigint, format string, lines_read bigint, "
               "events_loaded bigint, duplicates bigint, quarantined bigint, events_created bigint, "
               "raw_values bigint, log_raw boolean, started_at timestamp, finished_at timestamp, "
-              "plain_accessors bigint")
+              "plain_accessors bigint, record_identity int")
 _COMMIT_ORDER = ["event_store.rewrite", "event_store", "quarantine", "ingest_files"]  # the ledger last
 
 
@@ -83,7 +84,8 @@ def _load(spark, lake: Lake, staging: Staging, staged, loading: dict) -> None:
         result.seconds = (finished - started).total_seconds()
         ledger.append((file_id, result.path, found["sha256"], found["bytes"], result.format, result.lines_read,
                        result.events_loaded, result.duplicates, result.quarantined, result.events_created,
-                       result.raw_values, result.raw_values > 0, started, finished, result.plain_accessors))
+                       result.raw_values, result.raw_values > 0, started, finished, result.plain_accessors,
+                       RECORD_IDENTITY))
     staging.write(spark.createDataFrame(ledger, LEDGER_DDL), "ingest_files")
     staging.commit(_COMMIT_ORDER)
 
