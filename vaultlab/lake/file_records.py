@@ -57,28 +57,45 @@ SURVEY_SPARK_DDL = ("uri string, sha256 string, bytes bigint, format string, ski
                     "splits array<struct<offset:bigint,line:bigint>>")
 
 
+class DownloadError(VaultlabError):
+    """An s3:// object the task could not download: the run stops, as `vaultlab ingest` stops."""
+
+
 @contextmanager
 def local_copy(uri: str):
-    """A local path for `uri`: itself, or an s3:// object downloaded for the task's use."""
+    """A local path for `uri`: itself, or an s3:// object downloaded for the task's use.
+
+    The task's boto3 finds the endpoint, region (and, in local mode, the credentials) in the
+    environment the driver handed its Python worker (spark_session.aws_environment)."""
     if not s3.is_s3(uri):
         yield Path(uri)
         return
+    from botocore.exceptions import BotoCoreError, ClientError
+
     with tempfile.TemporaryDirectory(prefix="vaultlab-spark-") as scratch:
         bucket, key = s3.split_uri(uri)
         local = Path(scratch) / (Path(key).name or "object")
-        s3.client().download_file(bucket, key, str(local))
+        try:
+            s3.client().download_file(bucket, key, str(local))
+        except (BotoCoreError, ClientError) as err:
+            raise DownloadError(f"cannot read {uri}: {err}; check the bucket name and the AWS credentials "
+                                "of the Spark executors") from None
         yield local
 
 
 def survey(uri: str, source: str | None, named: bool) -> dict:
     """SHA-256, size, source (or why skipped) and split points of one file, as the DuckDB path decides them."""
+    with local_copy(uri) as path:  # an object that cannot be downloaded stops the run
+        return _survey_copy(uri, path, source, named)
+
+
+def _survey_copy(uri: str, path: Path, source: str | None, named: bool) -> dict:
     out = {"uri": uri, "sha256": None, "bytes": None, "format": None, "skipped": None, "splits": []}
     try:
-        with local_copy(uri) as path:
-            out["bytes"] = path.stat().st_size
-            empty = out["bytes"] == 0 or not streams.head(path, 1)
-            found = None if empty else source or load.sniff(path)
-            out["sha256"], out["splits"] = _hash_and_splits(path, found)
+        out["bytes"] = path.stat().st_size
+        empty = out["bytes"] == 0 or not streams.head(path, 1)
+        found = None if empty else source or load.sniff(path)
+        out["sha256"], out["splits"] = _hash_and_splits(path, found)
     except VaultlabError:
         if named:
             raise
@@ -180,6 +197,9 @@ def normalise(task: dict, max_line_bytes: int = reader.MAX_LINE_BYTES) -> Iterat
                         yield _staged(pa.Table.from_batches([part], schema=table.schema), "record", file_id)
     except reader.TooLarge as err:
         yield _one_row(row_type="failed", file_id=file_id, reason=f"skipped: {err}")
+        return
+    except DownloadError as err:
+        yield _one_row(row_type="failed", file_id=file_id, reason=str(err))
         return
     except (OSError, VaultlabError) as err:
         why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
