@@ -244,3 +244,19 @@ def test_an_object_a_task_cannot_download_stops_the_run(bucket):
     [row] = [b.to_pylist()[0] for b in file_records.normalise(
         {"uri": gone, "format": "vault", "file_id": 1, "offset": 0, "line": 1, "stop": None})]
     assert row["row_type"] == "failed" and row["reason"].startswith(f"cannot read {gone}: ")
+
+
+def test_the_workers_get_where_always_and_who_only_in_local_mode(monkeypatch):
+    """On a cluster the executors use their own credentials: the driver's keys never go with the tasks."""
+    from types import SimpleNamespace
+
+    from vaultlab.lake.spark_session import aws_environment
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://s3.internal:9000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "driver-secret")
+    for master, handed in (("yarn", {"AWS_ENDPOINT_URL"}), ("local[2]", {"AWS_ENDPOINT_URL", "AWS_SECRET_ACCESS_KEY"})):
+        context = SimpleNamespace(master=master, environment={"PYTHONHASHSEED": "0"})
+        with aws_environment(SimpleNamespace(sparkContext=context)):
+            assert set(context.environment) & {"AWS_ENDPOINT_URL", "AWS_SECRET_ACCESS_KEY"} == handed
+            assert context.environment["AWS_ENDPOINT_URL"] == "http://s3.internal:9000"
+        assert context.environment == {"PYTHONHASHSEED": "0"}  # as it was, after the block
