@@ -83,19 +83,21 @@ def local_copy(uri: str):
         yield local
 
 
-def survey(uri: str, source: str | None, named: bool) -> dict:
-    """SHA-256, size, source (or why skipped) and split points of one file, as the DuckDB path decides them."""
+def survey(uri: str, source: str | None, named: bool, split_bytes: int | None = None) -> dict:
+    """SHA-256, size, source (or why skipped) and split points of one file, as the DuckDB path decides them.
+
+    `split_bytes` (default SPLIT_BYTES) comes from the driver: a task's module has its own SPLIT_BYTES."""
     with local_copy(uri) as path:  # an object that cannot be downloaded stops the run
-        return _survey_copy(uri, path, source, named)
+        return _survey_copy(uri, path, source, named, split_bytes or SPLIT_BYTES)
 
 
-def _survey_copy(uri: str, path: Path, source: str | None, named: bool) -> dict:
+def _survey_copy(uri: str, path: Path, source: str | None, named: bool, split_bytes: int) -> dict:
     out = {"uri": uri, "sha256": None, "bytes": None, "format": None, "skipped": None, "splits": []}
     try:
         out["bytes"] = path.stat().st_size
         empty = out["bytes"] == 0 or not streams.head(path, 1)
         found = None if empty else source or load.sniff(path)
-        out["sha256"], out["splits"] = _hash_and_splits(path, found)
+        out["sha256"], out["splits"] = _hash_and_splits(path, found, split_bytes)
     except VaultlabError:
         if named:
             raise
@@ -117,11 +119,11 @@ def _survey_copy(uri: str, path: Path, source: str | None, named: bool) -> dict:
     return out
 
 
-def _hash_and_splits(path: Path, fmt: str | None) -> tuple[str, list[dict]]:
+def _hash_and_splits(path: Path, fmt: str | None, split_bytes: int) -> tuple[str, list[dict]]:
     """The file's SHA-256, and (offset, first line) of each split of a plain JSON-lines file."""
     splittable = fmt is not None and not streams.is_gzip(path) \
         and reader.layout(streams.head(path))[0] != "pretty" and not reader.layout(streams.head(path))[1]
-    sha, splits, line, offset, next_cut = hashlib.sha256(), [{"offset": 0, "line": 1}], 1, 0, SPLIT_BYTES
+    sha, splits, line, offset, next_cut = hashlib.sha256(), [{"offset": 0, "line": 1}], 1, 0, split_bytes
     with open(path, "rb") as fh:
         while block := fh.read(8 << 20):
             sha.update(block)
@@ -132,7 +134,7 @@ def _hash_and_splits(path: Path, fmt: str | None) -> tuple[str, list[dict]]:
                         break
                     cut_line = line + block.count(b"\n", 0, nl + 1)
                     splits.append({"offset": offset + nl + 1, "line": cut_line})
-                    next_cut = offset + nl + 1 + SPLIT_BYTES
+                    next_cut = offset + nl + 1 + split_bytes
                 line += block.count(b"\n")
             offset += len(block)
     if splits[-1]["offset"] >= offset and len(splits) > 1:

@@ -7,6 +7,11 @@ run is staged and then committed (staging.py). Per file, as on the DuckDB path: 
 events loaded + duplicates + quarantined; quarantine rows with line numbers and reasons (no
 values); a file already in the lake's ledger (same SHA-256) is skipped whole; a file that
 fails leaves nothing behind: the run writes nothing at all.
+
+From s3:// the driver lists the objects and the tasks download them with boto3, in an
+environment the driver hands them (spark_session.aws_environment); an object already in the
+ledger under its address and size is not downloaded again. An s3:// lake in local mode is
+written through a local copy (spark_s3.py).
 """
 
 from __future__ import annotations
@@ -44,11 +49,11 @@ def plan_files(paths: list[str]) -> list[tuple[str, bool, str | None, int | None
     return plan
 
 
-def _survey_partition(batches, source):
+def _survey_partition(batches, source, split_bytes):
     for batch in batches:
         for row in batch.to_pylist():
             try:
-                found = file_records.survey(row["uri"], source, row["named"])
+                found = file_records.survey(row["uri"], source, row["named"], split_bytes)
                 found["error"] = None
             except VaultlabError as err:
                 found = {"uri": row["uri"], "error": str(err), "splits": []}
@@ -75,7 +80,9 @@ def survey(spark, plan: list[tuple], source: str | None) -> list[dict]:
         rdd = spark.sparkContext.parallelize(todo, min(len(todo), spark.sparkContext.defaultParallelism * 4))
         frame = spark.createDataFrame(rdd, "uri string, named boolean")
         ddl = file_records.SURVEY_SPARK_DDL + ", error string"
-        for row in frame.mapInArrow(functools.partial(_survey_partition, source=source), ddl).collect():
+        task = functools.partial(_survey_partition, source=source,
+                                 split_bytes=file_records.SPLIT_BYTES)  # the driver's: a task imports its own
+        for row in frame.mapInArrow(task, ddl).collect():
             if row["error"]:
                 raise VaultlabError(row["error"])
             found[row["uri"]] = row.asDict(recursive=True)
