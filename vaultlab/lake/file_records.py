@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -62,13 +63,14 @@ class DownloadError(VaultlabError):
 
 
 @contextmanager
-def local_copy(uri: str):
-    """A local path for `uri`: itself, or an s3:// object downloaded for the task's use.
+def local_copy(uri: str, start: int = 0, stop: int | None = None):
+    """(local path, where its first byte is in `uri`): the file itself, or the bytes [start, stop)
+    of an s3:// object downloaded for the task's use (a split's range only, not the whole object).
 
     The task's boto3 finds the endpoint, region (and, in local mode, the credentials) in the
     environment the driver handed its Python worker (spark_session.aws_environment)."""
     if not s3.is_s3(uri):
-        yield Path(uri)
+        yield Path(uri), 0
         return
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -76,18 +78,24 @@ def local_copy(uri: str):
         bucket, key = s3.split_uri(uri)
         local = Path(scratch) / (Path(key).name or "object")
         try:
-            s3.client().download_file(bucket, key, str(local))
+            if start == 0 and stop is None:
+                s3.client().download_file(bucket, key, str(local))
+            else:
+                last = "" if stop is None else stop - 1
+                ranged = s3.client().get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{last}")
+                with open(local, "wb") as out:
+                    shutil.copyfileobj(ranged["Body"], out, 8 << 20)
         except (BotoCoreError, ClientError) as err:
             raise DownloadError(f"cannot read {uri}: {err}; check the bucket name and the AWS credentials "
                                 "of the Spark executors") from None
-        yield local
+        yield local, start
 
 
 def survey(uri: str, source: str | None, named: bool, split_bytes: int | None = None) -> dict:
     """SHA-256, size, source (or why skipped) and split points of one file, as the DuckDB path decides them.
 
     `split_bytes` (default SPLIT_BYTES) comes from the driver: a task's module has its own SPLIT_BYTES."""
-    with local_copy(uri) as path:  # an object that cannot be downloaded stops the run
+    with local_copy(uri) as (path, _):  # an object that cannot be downloaded stops the run
         return _survey_copy(uri, path, source, named, split_bytes or SPLIT_BYTES)
 
 
@@ -183,9 +191,10 @@ def normalise(task: dict, max_line_bytes: int = reader.MAX_LINE_BYTES) -> Iterat
     con = duckdb.connect()  # times leave as instants; their zone is set by the cast to STAGED_ARROW
     sql, oversized = _records_sql(task["format"]), reader.Oversized()
     try:
-        with local_copy(task["uri"]) as path:
+        with local_copy(task["uri"], task["offset"], task["stop"]) as (path, base):
             if task["offset"] or task["stop"] is not None:
-                stream = io.BufferedReader(_Slice(path, task["offset"], task["stop"]), buffer_size=1 << 20)
+                stop = None if task["stop"] is None else task["stop"] - base
+                stream = io.BufferedReader(_Slice(path, task["offset"] - base, stop), buffer_size=1 << 20)
                 batches = reader.iter_line_batches(stream, oversized, max_line_bytes=max_line_bytes)
             else:
                 stream = streams.open_binary(path)
