@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -57,28 +58,54 @@ SURVEY_SPARK_DDL = ("uri string, sha256 string, bytes bigint, format string, ski
                     "splits array<struct<offset:bigint,line:bigint>>")
 
 
+class DownloadError(VaultlabError):
+    """An s3:// object the task could not download: the run stops, as `vaultlab ingest` stops."""
+
+
 @contextmanager
-def local_copy(uri: str):
-    """A local path for `uri`: itself, or an s3:// object downloaded for the task's use."""
+def local_copy(uri: str, start: int = 0, stop: int | None = None):
+    """(local path, where its first byte is in `uri`): the file itself, or the bytes [start, stop)
+    of an s3:// object downloaded for the task's use (a split's range only, not the whole object).
+
+    The task's boto3 finds the endpoint, region (and, in local mode, the credentials) in the
+    environment the driver handed its Python worker (spark_session.aws_environment)."""
     if not s3.is_s3(uri):
-        yield Path(uri)
+        yield Path(uri), 0
         return
+    from botocore.exceptions import BotoCoreError, ClientError
+
     with tempfile.TemporaryDirectory(prefix="vaultlab-spark-") as scratch:
         bucket, key = s3.split_uri(uri)
         local = Path(scratch) / (Path(key).name or "object")
-        s3.client().download_file(bucket, key, str(local))
-        yield local
+        try:
+            if start == 0 and stop is None:
+                s3.client().download_file(bucket, key, str(local))
+            else:
+                last = "" if stop is None else stop - 1
+                ranged = s3.client().get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{last}")
+                with open(local, "wb") as out:
+                    shutil.copyfileobj(ranged["Body"], out, 8 << 20)
+        except (BotoCoreError, ClientError) as err:
+            raise DownloadError(f"cannot read {uri}: {err}; check the bucket name and the AWS credentials "
+                                "of the Spark executors") from None
+        yield local, start
 
 
-def survey(uri: str, source: str | None, named: bool) -> dict:
-    """SHA-256, size, source (or why skipped) and split points of one file, as the DuckDB path decides them."""
+def survey(uri: str, source: str | None, named: bool, split_bytes: int | None = None) -> dict:
+    """SHA-256, size, source (or why skipped) and split points of one file, as the DuckDB path decides them.
+
+    `split_bytes` (default SPLIT_BYTES) comes from the driver: a task's module has its own SPLIT_BYTES."""
+    with local_copy(uri) as (path, _):  # an object that cannot be downloaded stops the run
+        return _survey_copy(uri, path, source, named, split_bytes or SPLIT_BYTES)
+
+
+def _survey_copy(uri: str, path: Path, source: str | None, named: bool, split_bytes: int) -> dict:
     out = {"uri": uri, "sha256": None, "bytes": None, "format": None, "skipped": None, "splits": []}
     try:
-        with local_copy(uri) as path:
-            out["bytes"] = path.stat().st_size
-            empty = out["bytes"] == 0 or not streams.head(path, 1)
-            found = None if empty else source or load.sniff(path)
-            out["sha256"], out["splits"] = _hash_and_splits(path, found)
+        out["bytes"] = path.stat().st_size
+        empty = out["bytes"] == 0 or not streams.head(path, 1)
+        found = None if empty else source or load.sniff(path)
+        out["sha256"], out["splits"] = _hash_and_splits(path, found, split_bytes)
     except VaultlabError:
         if named:
             raise
@@ -100,11 +127,11 @@ def survey(uri: str, source: str | None, named: bool) -> dict:
     return out
 
 
-def _hash_and_splits(path: Path, fmt: str | None) -> tuple[str, list[dict]]:
+def _hash_and_splits(path: Path, fmt: str | None, split_bytes: int) -> tuple[str, list[dict]]:
     """The file's SHA-256, and (offset, first line) of each split of a plain JSON-lines file."""
     splittable = fmt is not None and not streams.is_gzip(path) \
         and reader.layout(streams.head(path))[0] != "pretty" and not reader.layout(streams.head(path))[1]
-    sha, splits, line, offset, next_cut = hashlib.sha256(), [{"offset": 0, "line": 1}], 1, 0, SPLIT_BYTES
+    sha, splits, line, offset, next_cut = hashlib.sha256(), [{"offset": 0, "line": 1}], 1, 0, split_bytes
     with open(path, "rb") as fh:
         while block := fh.read(8 << 20):
             sha.update(block)
@@ -115,7 +142,7 @@ def _hash_and_splits(path: Path, fmt: str | None) -> tuple[str, list[dict]]:
                         break
                     cut_line = line + block.count(b"\n", 0, nl + 1)
                     splits.append({"offset": offset + nl + 1, "line": cut_line})
-                    next_cut = offset + nl + 1 + SPLIT_BYTES
+                    next_cut = offset + nl + 1 + split_bytes
                 line += block.count(b"\n")
             offset += len(block)
     if splits[-1]["offset"] >= offset and len(splits) > 1:
@@ -164,9 +191,10 @@ def normalise(task: dict, max_line_bytes: int = reader.MAX_LINE_BYTES) -> Iterat
     con = duckdb.connect()  # times leave as instants; their zone is set by the cast to STAGED_ARROW
     sql, oversized = _records_sql(task["format"]), reader.Oversized()
     try:
-        with local_copy(task["uri"]) as path:
+        with local_copy(task["uri"], task["offset"], task["stop"]) as (path, base):
             if task["offset"] or task["stop"] is not None:
-                stream = io.BufferedReader(_Slice(path, task["offset"], task["stop"]), buffer_size=1 << 20)
+                stop = None if task["stop"] is None else task["stop"] - base
+                stream = io.BufferedReader(_Slice(path, task["offset"] - base, stop), buffer_size=1 << 20)
                 batches = reader.iter_line_batches(stream, oversized, max_line_bytes=max_line_bytes)
             else:
                 stream = streams.open_binary(path)
@@ -180,6 +208,9 @@ def normalise(task: dict, max_line_bytes: int = reader.MAX_LINE_BYTES) -> Iterat
                         yield _staged(pa.Table.from_batches([part], schema=table.schema), "record", file_id)
     except reader.TooLarge as err:
         yield _one_row(row_type="failed", file_id=file_id, reason=f"skipped: {err}")
+        return
+    except DownloadError as err:
+        yield _one_row(row_type="failed", file_id=file_id, reason=str(err))
         return
     except (OSError, VaultlabError) as err:
         why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)

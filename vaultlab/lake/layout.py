@@ -106,12 +106,21 @@ def open_lake(uri: str, *, create: bool = False) -> Lake:
 
     A missing lake is one line that says how to make one; a lake written by a newer vaultlab is refused."""
     uri = normalise_uri(uri)
+    found = find_lake(uri)
+    if found is not None:
+        return found
+    if not create:
+        raise VaultlabError(f"no vaultlab lake at {uri}; create one with `vaultlab lake export`")
+    write_document(uri, lake_document())
+    return Lake(uri, LATEST)
+
+
+def find_lake(uri: str) -> Lake | None:
+    """The lake at `uri`, None when there is none (a lake written by a newer vaultlab is refused)."""
+    uri = normalise_uri(uri)
     document = _read_document(uri)
     if document is None:
-        if not create:
-            raise VaultlabError(f"no vaultlab lake at {uri}; create one with `vaultlab lake export`")
-        document = lake_document()
-        write_document(uri, document)
+        return None
     version = document.get("lake_version")
     schema = document.get("schema_version")
     if version != LAKE_VERSION or not isinstance(schema, int) or schema > LATEST:

@@ -53,12 +53,18 @@ def list_keys(uri: str) -> list[str]:
 
 def upload_folder(folder: Path, uri: str) -> list[str]:
     """Upload every file under `folder` to the prefix `uri`; the keys written."""
+    return upload_files(folder, sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()),
+                        uri)
+
+
+def upload_files(folder: Path, relative: list[str], uri: str) -> list[str]:
+    """Upload the files `relative` (paths under `folder`, in this order) to the prefix `uri`; the keys written."""
     bucket, prefix = split_uri(uri)
     s3, written = client(), []
     try:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            key = f"{prefix}/{path.relative_to(folder).as_posix()}"
-            s3.upload_file(str(path), bucket, key)
+        for name in relative:
+            key = f"{prefix}/{name}"
+            s3.upload_file(str(folder / name), bucket, key)
             written.append(key)
     except _errors() as err:
         raise VaultlabError(f"cannot write to {uri}: {err}; check the bucket name and your AWS credentials") from None
@@ -67,10 +73,13 @@ def upload_folder(folder: Path, uri: str) -> list[str]:
 
 def delete_keys(bucket: str, keys: list[str]) -> None:
     s3 = client()
-    for start in range(0, len(keys), 1000):
-        chunk = keys[start:start + 1000]
-        if chunk:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
+    try:
+        for start in range(0, len(keys), 1000):
+            chunk = keys[start:start + 1000]
+            if chunk:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
+    except _errors() as err:
+        raise VaultlabError(f"cannot delete objects in s3://{bucket}: {err}; check your AWS credentials") from None
 
 
 def mirror(uri: str, folder: Path) -> Path:

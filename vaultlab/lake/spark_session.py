@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from contextlib import contextmanager
 
 from vaultlab.errors import VaultlabError
 
@@ -55,6 +56,37 @@ def get_session(master: str | None = "local[*]", *, app: str = "vaultlab", setti
     except Exception as err:  # the JVM failed to start: say so in one line
         first = (str(err).splitlines() or [""])[0]
         raise VaultlabError(f"Spark did not start ({first[:200]}); check Java 17 and JAVA_HOME") from None
+
+
+# What a task's boto3 needs to reach the driver's S3 (an s3:// log it downloads): where, always;
+# who, in local mode only, whose workers are this machine's processes of this user. On a cluster
+# the executors use their own credentials (an instance profile, IRSA), never the driver's keys.
+AWS_WHERE = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_DEFAULT_REGION")
+AWS_WHO = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+           "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE")
+
+
+def is_local(spark) -> bool:
+    return spark.sparkContext.master.startswith("local")
+
+
+@contextmanager
+def aws_environment(spark):
+    """The driver's AWS settings (AWS_WHERE; AWS_WHO in local mode) in the environment of the Python
+    workers that run the functions defined inside the block.
+
+    The workers' environment is the JVM's, fixed when the session started (a test's S3 server, an
+    endpoint set later, a cluster's executors never had it); Spark hands each Python function the
+    SparkContext's `environment` as it is when the function is defined, so it is set around that."""
+    context = spark.sparkContext
+    names = AWS_WHERE + (AWS_WHO if is_local(spark) else ())
+    saved = dict(context.environment)
+    context.environment.update({name: os.environ[name] for name in names if os.environ.get(name)})
+    try:
+        yield
+    finally:
+        context.environment.clear()
+        context.environment.update(saved)
 
 
 def hadoop_uri(uri: str) -> str:
