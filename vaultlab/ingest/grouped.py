@@ -112,7 +112,8 @@ def load_group(cur, entries: list[tuple], results: dict, *, max_line_bytes: int,
     """Stage every file of the group, then load them together; fills results[path] per file.
 
     `results` maps each path to its FileResult; a file already in the ledger (or twice in the
-    group) is marked so and not staged.
+    group) is marked so and not staged. File ids are allocated for the rest of the group when
+    the first file needs one, so a file skipped after it leaves a gap in the ids.
     """
     # files in the ledger that one of the group could be (the same size), asked once per group
     sizes = [path.stat().st_size for path, _, _ in entries]
@@ -123,6 +124,7 @@ def load_group(cur, entries: list[tuple], results: dict, *, max_line_bytes: int,
     seen: dict[str, int] = {}
     staged: list[tuple] = []  # (result, read, started)
     stager = _Stager(cur, max_line_bytes)
+    file_ids: list[int] = []  # allocated, not yet given; left over (a gap) if a later file is skipped
     with ThreadPoolExecutor(max_workers=1) as pool:
         # files are read and split ahead, in a thread, while DuckDB parses the ones before
         reads = [pool.submit(read_file, path, max_line_bytes) for path, _, _ in entries[:READ_AHEAD]]
@@ -137,7 +139,10 @@ def load_group(cur, entries: list[tuple], results: dict, *, max_line_bytes: int,
             if known is not None or read.sha256 in seen:
                 result.already_loaded_as = known if known is not None else seen[read.sha256]
                 continue
-            result.file_id = seen[read.sha256] = cur.execute("select nextval('file_ids')").fetchall()[0][0]
+            if not file_ids:  # for the rest of the group at once: a statement per file cost ~0.25 ms
+                file_ids = sorted((row[0] for row in cur.execute("select nextval('file_ids') from range(?)",
+                                                                 [len(entries) - number]).fetchall()), reverse=True)
+            result.file_id = seen[read.sha256] = file_ids.pop()
             stager.add(fmt, result.file_id, [batch for batch, _ in read.batches])
             bar.advance(read.size, sum(batch.num_rows for batch, _ in read.batches))
             staged.append((result, read, started))
