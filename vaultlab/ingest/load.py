@@ -68,6 +68,7 @@ def discover(paths: list[str]) -> list[tuple[Path, bool, str | None]]:
     """
     found: dict[Path, bool] = {}
     skipped: dict[Path, str] = {}
+    real = discovery.RealPaths()
     for given in paths:
         magic = glob.has_magic(given)
         matches, unreadable = discovery.expand_glob(given) if magic else ([Path(given)], {})
@@ -85,9 +86,10 @@ def discover(paths: list[str]) -> list[tuple[Path, bool, str | None]]:
             for p in files:
                 why = discovery.why_unusable(p)
                 if why:  # one row per real place, however many symlinked folders lead to it
-                    skipped[p.parent.resolve() / p.name] = why
+                    skipped[real.folder(p.parent) / p.name] = why
                 else:
-                    found[p.resolve()] = found.get(p.resolve(), False) or (not magic and match is p)
+                    place = real.file(p)
+                    found[place] = found.get(place, False) or (not magic and match is p)
     items = [(path, named, None) for path, named in found.items()]
     items += [(path, False, why) for path, why in skipped.items() if path not in found]
     return sorted(items, key=lambda item: _rotation_order(item[0]))
