@@ -13,6 +13,8 @@ files and with lone halves loaded before, as when the files load one by one.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -86,12 +88,17 @@ class _Read:
 
 
 def read_file(path: Path, max_line_bytes: int) -> _Read:
-
+    """A small file read, hashed and split; a plain one is read once (at most GROUP_FILE_LIMIT bytes)."""
     oversized = reader.Oversized()
-    stream, on_disk = streams.open_hashed(path)
-    with stream:
-        batches = list(reader.record_batches(stream, streams.head(path), oversized, max_line_bytes))
-    return _Read(path, batches, on_disk.sha256.hexdigest(), on_disk.size, oversized)
+    with open(path, "rb") as fh:
+        data = fh.read(GROUP_FILE_LIMIT + 1)
+    if data[:2] == streams.GZIP_MAGIC or len(data) > GROUP_FILE_LIMIT:  # inflated in bounded steps
+        stream, on_disk = streams.open_hashed(path)
+        with stream:
+            batches = list(reader.record_batches(stream, streams.head(path), oversized, max_line_bytes))
+        return _Read(path, batches, on_disk.sha256.hexdigest(), on_disk.size, oversized)
+    batches = list(reader.record_batches(io.BytesIO(data), data[:1 << 16], oversized, max_line_bytes))
+    return _Read(path, batches, hashlib.sha256(data).hexdigest(), len(data), oversized)
 
 
 def groups(entries: list[tuple], limit: int = GROUP_BYTES) -> list[list[tuple]]:

@@ -104,13 +104,17 @@ def _rotation_order(path: Path):
     return (str(path.parent), name, 0)
 
 
-def sniff(path: Path) -> str | None:
+FIRST_SNIFF_BYTES = 1 << 16  # the first records, usually; all of a small file
+
+
+def sniff(path: Path, first: bytes | None = None) -> str | None:
     """The format of a file, from its first parseable records; None if unknown.
 
-    Reads up to SNIFF_BYTES (a first record may be a long LIST response); a record cut off
-    by that limit is still recognised by its leading fields.
+    `first` is the file's first FIRST_SNIFF_BYTES if already read. Reads up to SNIFF_BYTES
+    (a first record may be a long LIST response); a record cut off by that limit is still
+    recognised by its leading fields.
     """
-    found = _sniff_sample(streams.head(path, 1 << 16))  # the first records, usually
+    found = _sniff_sample(streams.head(path, FIRST_SNIFF_BYTES) if first is None else first)
     return found or _sniff_sample(streams.head(path, SNIFF_BYTES)) or _sniff_past_junk(path)
 
 
@@ -220,9 +224,10 @@ def _settle(path: Path, named: bool, display: str | None, fmt: str | None, why: 
     """(file, name in the ledger, format, why skipped); an unknown format of a named file stops the run."""
     if why:
         return path, display, fmt, why
-    try:
-        empty = path.stat().st_size == 0 or not streams.head(path, 1)
-        found = None if empty else fmt or sniff(path)
+    try:  # one read of the head tells both (a small file is read whole here, then in load_group)
+        first = b"" if path.stat().st_size == 0 else streams.head(path, 1 if fmt else FIRST_SNIFF_BYTES)
+        empty = not first
+        found = None if empty else fmt or sniff(path, first)
     except VaultlabError:
         if named:
             raise
