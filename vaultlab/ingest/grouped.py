@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -180,15 +181,15 @@ class _Stager:
 
     def __init__(self, cur, max_line_bytes: int):
         self.cur, self.max_line_bytes = cur, max_line_bytes
-        self.fmt, self.tables, self.rows, self.created = None, [], 0, False
+        self.fmt, self.tables, self.file_ids, self.rows, self.created = None, [], [], 0, False
 
     def add(self, fmt: str, file_id: int, tables: list[pa.Table]) -> None:
         if fmt != self.fmt:
             self.flush()
             self.fmt = fmt
         for table in tables:
-            lines = pc.add(table["line"], file_id * self.LINE_SPAN)
-            self.tables.append(table.set_column(0, "line", lines))
+            self.tables.append(table)
+            self.file_ids.append(file_id)
             self.rows += table.num_rows
         if self.rows >= self.ROWS:
             self.flush()
@@ -196,14 +197,19 @@ class _Stager:
     def flush(self) -> None:
         if not self.rows:
             return
-        batch = reader.combined(self.tables)  # found by DuckDB's replacement scan of this frame
+        # the file ids added to the line numbers in one step: an Arrow call per file cost ~25 us
+        table = pa.concat_tables(self.tables).combine_chunks()
+        offsets = np.repeat(np.array(self.file_ids, dtype=np.int64) * self.LINE_SPAN,
+                            [t.num_rows for t in self.tables])
+        table = table.set_column(0, "line", pc.add(table["line"], pa.array(offsets)))
+        batch = reader.combined([table])  # found by DuckDB's replacement scan of this frame
         span = str(self.LINE_SPAN)
         sql = ("select * replace (line % " + span + " as line), (line // " + span + ")::integer as file_id from ("
                + SOURCES[self.fmt].RECORDS_SQL + ")")
         verb = "insert into stage " if self.created else "create or replace temp table stage as "
         self.cur.execute(verb + sql, {"max_line_bytes": self.max_line_bytes})
-        self.created, self.tables, self.rows = True, [], 0
-        del batch
+        self.created, self.tables, self.file_ids, self.rows = True, [], [], 0
+        del batch, table
 
 
 def _load_paired_stage(cur, first_file_id: int) -> dict[int, tuple]:
