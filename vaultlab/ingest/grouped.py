@@ -107,11 +107,11 @@ def read_file(path: Path, max_line_bytes: int) -> _Read:
 
 
 def groups(entries: list[tuple], limit: int = GROUP_BYTES) -> list[list[tuple]]:
-    """Consecutive (path, display, format) entries in groups of one format and at most `limit` bytes
-    on disk (a .gz file counted GZIP_WEIGHT times)."""
+    """Consecutive (path, display, format, bytes) entries in groups of one format and at most `limit`
+    bytes on disk (a .gz file counted GZIP_WEIGHT times)."""
     out, size = [], limit
     for entry in entries:
-        nbytes = entry[0].stat().st_size * (GZIP_WEIGHT if entry[0].name.endswith(".gz") else 1)
+        nbytes = entry[3] * (GZIP_WEIGHT if entry[0].name.endswith(".gz") else 1)
         if not out or size + nbytes > limit or entry[2] != out[-1][-1][2]:
             out.append([])
             size = 0
@@ -129,7 +129,7 @@ def load_group(cur, entries: list[tuple], results: dict, *, max_line_bytes: int,
     the first file needs one, so a file skipped after it leaves a gap in the ids.
     """
     # files in the ledger that one of the group could be (the same size), asked once per group
-    sizes = [path.stat().st_size for path, _, _ in entries]
+    sizes = [size for _, _, _, size in entries]
     known_shas = dict(cur.execute("select sha256, min(file_id) from ingest_files where bytes in (select unnest(?)) "
                                   "group by sha256", [sorted(set(sizes))]).fetchall())
     # one bar for the group: a bar per file cost as much as staging a small file, and flickers
@@ -140,8 +140,8 @@ def load_group(cur, entries: list[tuple], results: dict, *, max_line_bytes: int,
     file_ids: list[int] = []  # allocated, not yet given; left over (a gap) if a later file is skipped
     with ThreadPoolExecutor(max_workers=1) as pool:
         # files are read and split ahead, in a thread, while DuckDB parses the ones before
-        reads = [pool.submit(read_file, path, max_line_bytes) for path, _, _ in entries[:READ_AHEAD]]
-        for number, (path, _, fmt) in enumerate(entries):
+        reads = [pool.submit(read_file, path, max_line_bytes) for path, *_ in entries[:READ_AHEAD]]
+        for number, (path, _, fmt, _) in enumerate(entries):
             started = datetime.now(timezone.utc)
             read = reads[number].result()
             reads[number] = None  # its batches are held by the stager from here on

@@ -182,11 +182,11 @@ def ingest(wh: Warehouse, paths: list[str], *, source: str | None = None, fmt: s
         plan = [_settle(path, named, display, fmt, why) for path, named, display, why in found]
         results = {path: FileResult(path=display or str(path), format=found or "", file_id=None, skipped=why)
                    for path, display, found, why in plan}
-        run: list[tuple] = []  # consecutive small files of cloud formats, loaded in groups
+        run: list[tuple] = []  # consecutive small files of grouped formats, loaded in groups
         for path, display, found, why in [*plan, (None, None, None, "end")]:
-            if not why and found in grouped.GROUPED_SOURCES \
-                    and path.stat().st_size <= grouped.GROUP_FILE_LIMIT:
-                run.append((path, display, found))
+            size = path.stat().st_size if not why and found in grouped.GROUPED_SOURCES else None
+            if size is not None and size <= grouped.GROUP_FILE_LIMIT:
+                run.append((path, display, found, size))  # the size taken once, for grouping and the ledger lookup
                 continue
             for group in grouped.groups(run):
                 _load_group(wh, group, results, progress)
@@ -210,7 +210,7 @@ def _load_group(wh: Warehouse, group: list[tuple], results: dict, progress: bool
         with wh.transaction() as cur:
             grouped.load_group(cur, group, results, max_line_bytes=reader.MAX_LINE_BYTES, progress=progress)
     except reader.TooLarge:  # a small .gz that inflates past a limit: the group again, a file at a time
-        for path, display, fmt in group:
+        for path, display, fmt, _ in group:
             results[path] = _ingest_or_refuse(wh, path, fmt, progress, display)
     except duckdb.Error as err:
         names = results[group[0][0]].path + (f" and {len(group) - 1} more file(s)" if len(group) > 1 else "")

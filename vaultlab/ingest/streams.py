@@ -11,7 +11,6 @@ from typing import BinaryIO
 
 from vaultlab.errors import VaultlabError
 
-
 GZIP_MAGIC = b"\x1f\x8b"
 
 
