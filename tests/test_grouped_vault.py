@@ -75,3 +75,27 @@ def test_a_group_completes_a_lone_half_loaded_before_without_counting_it_again(t
         events = rows(wh, EVENTS)
     assert ledger == EXPECTED
     assert [(e["has_request"], e["has_response"]) for e in events] == [(True, True), (True, True)]
+
+
+def test_a_file_already_loaded_in_a_group_is_skipped_and_the_others_count_as_one_by_one(tmp_path, shipped,
+                                                                                       monkeypatch):
+    """b.log loaded on its own first, then the folder: a.log and c.log load as they would one by
+    one after it. A group's file ids are taken together (2-4 for its three files), so the skipped
+    b.log leaves a gap: the next file loaded gets 5."""
+    with monkeypatch.context() as patch, Warehouse(tmp_path / "one-by-one.duckdb") as wh:
+        patch.setattr(grouped, "GROUP_FILE_LIMIT", 0)
+        for name in ("b.log", "a.log", "c.log"):
+            ingest(wh, [str(shipped / name)], progress=False)
+        one_by_one = rows(wh, LEDGER)
+    with Warehouse(tmp_path / "group.duckdb") as wh:
+        ingest(wh, [str(shipped / "b.log")], progress=False)
+        results = ingest(wh, [str(shipped)], progress=False)
+        together = rows(wh, LEDGER)
+        _write(tmp_path, "d.log", [json.dumps(vault("request", "r-3", "2026-10-05T10:00:05Z"))])
+        [later] = ingest(wh, [str(tmp_path / "d.log")], progress=False)
+    assert [(r.file_id, r.already_loaded_as) for r in results] == [(2, None), (None, 1), (3, None)]
+    assert later.file_id == 5
+    assert [r.lines_read == r.events_loaded + r.duplicates + r.quarantined for r in results] == [True] * 3
+    assert together == one_by_one
+    assert [(row["file"], row["lines_read"], row["duplicates"]) for row in together] == [
+        ("b.log", 2, 0), ("a.log", 3, 1), ("c.log", 1, 0)]

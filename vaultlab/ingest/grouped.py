@@ -126,7 +126,8 @@ def load_group(cur, entries: list[tuple], results: dict, *, max_line_bytes: int,
 
     `results` maps each path to its FileResult; a file already in the ledger (or twice in the
     group) is marked so and not staged. File ids are allocated for the rest of the group when
-    the first file needs one, so a file skipped after it leaves a gap in the ids.
+    the first file needs one and handed out in file order, so each file skipped after that
+    leaves an id unused: a gap before the next file loaded.
     """
     # files in the ledger that one of the group could be (the same size), asked once per group
     sizes = [size for _, _, _, size in entries]
