@@ -38,7 +38,9 @@ PAIRED_SOURCES = {"vault"}  # a request and its response make one event
 GROUP_BYTES = 64 << 20
 GZIP_WEIGHT = 4
 GROUP_FILE_LIMIT = 8 << 20  # a larger file loads on its own, in segments
-READ_AHEAD = 8  # files read and split ahead of the parser
+READ_AHEAD = 2  # chunks of files read and split ahead of the parser
+CHUNK_FILES, CHUNK_BYTES = 64, 4 << 20  # a chunk: files read and split together in the thread
+JOINED_MAX_BYTES = 256 << 10  # a plain JSON-lines file this small is split together with its chunk's
 
 _POSITION = "file_id::bigint * 10000000000 + line"  # orders records across the group's files
 
@@ -106,6 +108,62 @@ def read_file(path: Path, max_line_bytes: int) -> _Read:
     return _Read(path, batches, hashlib.sha256(data).hexdigest(), len(data), oversized)
 
 
+def read_files(paths: list[Path], max_line_bytes: int) -> list[_Read]:
+    """Small files read, hashed and split, in order. The plain JSON-lines files of at most
+    JOINED_MAX_BYTES are split in one pass over their bytes joined (splitting a file of 10 lines
+    alone cost ~0.1 ms of fixed numpy and Arrow calls), each file's lines numbered from 1 again."""
+    reads: list = [None] * len(paths)
+    joined: list[tuple[int, bytes]] = []
+    for number, path in enumerate(paths):
+        with open(path, "rb") as fh:
+            data = fh.read(JOINED_MAX_BYTES + 1)
+        if 0 < len(data) <= min(JOINED_MAX_BYTES, max_line_bytes) and data[:2] != streams.GZIP_MAGIC \
+                and reader.layout(data[:1 << 16]) == ("lines", None):
+            joined.append((number, data))
+        else:
+            reads[number] = read_file(path, max_line_bytes)
+    if joined and not _split_joined(paths, joined, reads, max_line_bytes):
+        for number, _ in joined:  # not expected (every line is short); each file alone then
+            reads[number] = read_file(paths[number], max_line_bytes)
+    return reads
+
+
+def _split_joined(paths: list[Path], joined: list[tuple[int, bytes]], reads: list, max_line_bytes: int) -> bool:
+    """Fills reads[number] for the joined files; False if the reader set any line aside."""
+    texts = [data if data.endswith(b"\n") else data + b"\n" for _, data in joined]
+    counts = np.array([text.count(b"\n") for text in texts], dtype=np.int64)
+    starts = np.cumsum(counts) - counts + 1  # the joined line number of each file's first line
+    oversized = reader.Oversized()
+    tables = [table for table, _ in reader.iter_line_batches(io.BytesIO(b"".join(texts)), oversized,
+                                                              max_line_bytes=max_line_bytes)]
+    if oversized.lines or oversized.damaged_at:
+        return False
+    table = pa.concat_tables(tables).combine_chunks() if tables else None
+    lines = table["line"].to_numpy() if table is not None else np.zeros(0, dtype=np.int64)
+    owner = np.searchsorted(starts, lines, side="right") - 1  # which file each row came from
+    if table is not None:
+        table = table.set_column(0, "line", pa.array(lines - starts[owner] + 1))
+    bounds = np.searchsorted(owner, np.arange(len(joined) + 1))
+    for k, (number, data) in enumerate(joined):
+        rows = int(bounds[k + 1] - bounds[k])
+        batches = [(table.slice(int(bounds[k]), rows), len(data))] if rows else []
+        reads[number] = _Read(paths[number], batches, hashlib.sha256(data).hexdigest(), len(data),
+                              reader.Oversized())
+    return True
+
+
+def _chunks(sizes: list[int]) -> list[tuple[int, int]]:
+    """(first, past last) entry numbers of consecutive files read together: CHUNK_FILES files or
+    CHUNK_BYTES bytes at most (a larger file alone)."""
+    out, first, total = [], 0, 0
+    for number, size in enumerate(sizes):
+        if number > first and (number - first >= CHUNK_FILES or total + size > CHUNK_BYTES):
+            out.append((first, number))
+            first, total = number, 0
+        total += size
+    return out + [(first, len(sizes))] if sizes else out
+
+
 def groups(entries: list[tuple], limit: int = GROUP_BYTES) -> list[list[tuple]]:
     """Consecutive (path, display, format, bytes) entries in groups of one format and at most `limit`
     bytes on disk (a .gz file counted GZIP_WEIGHT times)."""
@@ -139,15 +197,23 @@ def load_group(cur, entries: list[tuple], results: dict, *, max_line_bytes: int,
     staged: list[tuple] = []  # (result, read, started)
     stager = _Stager(cur, max_line_bytes)
     file_ids: list[int] = []  # allocated, not yet given; left over (a gap) if a later file is skipped
+    chunks = _chunks(sizes)
     with ThreadPoolExecutor(max_workers=1) as pool:
         # files are read and split ahead, in a thread, while DuckDB parses the ones before
-        reads = [pool.submit(read_file, path, max_line_bytes) for path, *_ in entries[:READ_AHEAD]]
+        pending = [pool.submit(read_files, [e[0] for e in entries[first:last]], max_line_bytes)
+                   for first, last in chunks[:READ_AHEAD]]
+        reads: list = []
+        ahead = READ_AHEAD  # the next chunk to submit
         for number, (path, _, fmt, _) in enumerate(entries):
             started = datetime.now(timezone.utc)
-            read = reads[number].result()
-            reads[number] = None  # its batches are held by the stager from here on
-            if number + READ_AHEAD < len(entries):
-                reads.append(pool.submit(read_file, entries[number + READ_AHEAD][0], max_line_bytes))
+            if not reads:  # the next chunk
+                reads = pending.pop(0).result()
+                reads.reverse()
+                if ahead < len(chunks):
+                    first, last = chunks[ahead]
+                    pending.append(pool.submit(read_files, [e[0] for e in entries[first:last]], max_line_bytes))
+                    ahead += 1
+            read = reads.pop()  # its batches are held by the stager from here on
             result = results[path]
             known = known_shas.get(read.sha256)
             if known is not None or read.sha256 in seen:
