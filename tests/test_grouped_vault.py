@@ -75,3 +75,55 @@ def test_a_group_completes_a_lone_half_loaded_before_without_counting_it_again(t
         events = rows(wh, EVENTS)
     assert ledger == EXPECTED
     assert [(e["has_request"], e["has_response"]) for e in events] == [(True, True), (True, True)]
+
+
+def test_a_file_already_loaded_in_a_group_is_skipped_and_the_others_count_as_one_by_one(tmp_path, shipped,
+                                                                                       monkeypatch):
+    """b.log loaded on its own first, then the folder: a.log and c.log load as they would one by
+    one after it. A group's file ids are taken together (2-4 for its three files), so the skipped
+    b.log leaves a gap: the next file loaded gets 5."""
+    with monkeypatch.context() as patch, Warehouse(tmp_path / "one-by-one.duckdb") as wh:
+        patch.setattr(grouped, "GROUP_FILE_LIMIT", 0)
+        for name in ("b.log", "a.log", "c.log"):
+            ingest(wh, [str(shipped / name)], progress=False)
+        one_by_one = rows(wh, LEDGER)
+    with Warehouse(tmp_path / "group.duckdb") as wh:
+        ingest(wh, [str(shipped / "b.log")], progress=False)
+        results = ingest(wh, [str(shipped)], progress=False)
+        together = rows(wh, LEDGER)
+        _write(tmp_path, "d.log", [json.dumps(vault("request", "r-3", "2026-10-05T10:00:05Z"))])
+        [later] = ingest(wh, [str(tmp_path / "d.log")], progress=False)
+    assert [(r.file_id, r.already_loaded_as) for r in results] == [(2, None), (None, 1), (3, None)]
+    assert later.file_id == 5
+    assert [r.lines_read == r.events_loaded + r.duplicates + r.quarantined for r in results] == [True] * 3
+    assert together == one_by_one
+    assert [(row["file"], row["lines_read"], row["duplicates"]) for row in together] == [
+        ("b.log", 2, 0), ("a.log", 3, 1), ("c.log", 1, 0)]
+
+
+@pytest.mark.parametrize("chunk_files", [1, 2, 64])
+def test_files_split_together_keep_their_own_line_numbers(tmp_path, shipped, monkeypatch, chunk_files):
+    """Small plain files are split in one pass over their joined bytes, a chunk of files at a time:
+    each file's lines still count from 1, a file without a final newline or with blank lines and
+    a pretty-printed one (split alone) included, in chunks of 1, 2 and all files."""
+    monkeypatch.setattr(grouped, "CHUNK_FILES", chunk_files)
+    r4 = vault("request", "r-4", "2026-10-05T10:00:06Z")
+    (shipped / "d.log").write_text("\n\n" + json.dumps(r4) + "\n\n{broken\n" + json.dumps(
+        vault("response", "r-4", "2026-10-05T10:00:07Z")))  # no final newline
+    (shipped / "e.log").write_text(json.dumps(vault("request", "r-5", "2026-10-05T10:00:08Z"), indent=2) + "\n")
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        results = ingest(wh, [str(shipped)], progress=False)
+        ledger = rows(wh, "select regexp_extract(path, '[a-e][.]log$') as file, lines_read, events_loaded, "
+                          "duplicates, quarantined from ingest_files order by file_id")
+        quarantined = rows(wh, "select regexp_extract(f.path, '[a-e][.]log$') as file, q.line from quarantine q "
+                               "join ingest_files f using (file_id) order by all")
+        events = rows(wh, "select event_id, line, response_line from events order by event_id")
+    assert [r.file_id for r in results] == [1, 2, 3, 4, 5]
+    assert [(r["file"], r["lines_read"], r["events_loaded"], r["duplicates"], r["quarantined"])
+            for r in ledger] == [("a.log", 3, 2, 0, 1), ("b.log", 2, 1, 1, 0), ("c.log", 1, 1, 0, 0),
+                                 ("d.log", 3, 2, 0, 1), ("e.log", 1, 1, 0, 0)]
+    assert quarantined == [{"file": "a.log", "line": 3}, {"file": "d.log", "line": 5}]
+    assert events == [{"event_id": "r-1", "line": 1, "response_line": 1},
+                      {"event_id": "r-2", "line": 2, "response_line": 1},
+                      {"event_id": "r-4", "line": 3, "response_line": 6},
+                      {"event_id": "r-5", "line": 1, "response_line": None}]

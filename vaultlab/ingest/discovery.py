@@ -45,6 +45,24 @@ def why_unusable(path: Path) -> str | None:
     return None
 
 
+class RealPaths:
+    """Where paths really are (symlinks resolved), each folder resolved once: resolving every file
+    of a folder of 100,000 files walked its whole path each time (~50 us a file)."""
+
+    def __init__(self):
+        self._folders: dict[Path, Path] = {}
+
+    def folder(self, path: Path) -> Path:
+        if path not in self._folders:
+            self._folders[path] = path.resolve()
+        return self._folders[path]
+
+    def file(self, path: Path) -> Path:
+        if path.name in ("", ".", "..") or path.is_symlink():
+            return path.resolve()
+        return self.folder(path.parent) / path.name
+
+
 def walk(folder: Path):
     """(files found, {folder that could not be listed: reason}) under `folder`.
 

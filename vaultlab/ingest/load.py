@@ -68,6 +68,7 @@ def discover(paths: list[str]) -> list[tuple[Path, bool, str | None]]:
     """
     found: dict[Path, bool] = {}
     skipped: dict[Path, str] = {}
+    real = discovery.RealPaths()
     for given in paths:
         magic = glob.has_magic(given)
         matches, unreadable = discovery.expand_glob(given) if magic else ([Path(given)], {})
@@ -85,9 +86,10 @@ def discover(paths: list[str]) -> list[tuple[Path, bool, str | None]]:
             for p in files:
                 why = discovery.why_unusable(p)
                 if why:  # one row per real place, however many symlinked folders lead to it
-                    skipped[p.parent.resolve() / p.name] = why
+                    skipped[real.folder(p.parent) / p.name] = why
                 else:
-                    found[p.resolve()] = found.get(p.resolve(), False) or (not magic and match is p)
+                    place = real.file(p)
+                    found[place] = found.get(place, False) or (not magic and match is p)
     items = [(path, named, None) for path, named in found.items()]
     items += [(path, False, why) for path, why in skipped.items() if path not in found]
     return sorted(items, key=lambda item: _rotation_order(item[0]))
@@ -102,13 +104,17 @@ def _rotation_order(path: Path):
     return (str(path.parent), name, 0)
 
 
-def sniff(path: Path) -> str | None:
+FIRST_SNIFF_BYTES = 1 << 16  # the first records, usually; all of a small file
+
+
+def sniff(path: Path, first: bytes | None = None) -> str | None:
     """The format of a file, from its first parseable records; None if unknown.
 
-    Reads up to SNIFF_BYTES (a first record may be a long LIST response); a record cut off
-    by that limit is still recognised by its leading fields.
+    `first` is the file's first FIRST_SNIFF_BYTES if already read. Reads up to SNIFF_BYTES
+    (a first record may be a long LIST response); a record cut off by that limit is still
+    recognised by its leading fields.
     """
-    found = _sniff_sample(streams.head(path, 1 << 16))  # the first records, usually
+    found = _sniff_sample(streams.head(path, FIRST_SNIFF_BYTES) if first is None else first)
     return found or _sniff_sample(streams.head(path, SNIFF_BYTES)) or _sniff_past_junk(path)
 
 
@@ -176,11 +182,11 @@ def ingest(wh: Warehouse, paths: list[str], *, source: str | None = None, fmt: s
         plan = [_settle(path, named, display, fmt, why) for path, named, display, why in found]
         results = {path: FileResult(path=display or str(path), format=found or "", file_id=None, skipped=why)
                    for path, display, found, why in plan}
-        run: list[tuple] = []  # consecutive small files of cloud formats, loaded in groups
+        run: list[tuple] = []  # consecutive small files of grouped formats, loaded in groups
         for path, display, found, why in [*plan, (None, None, None, "end")]:
-            if not why and found in grouped.GROUPED_SOURCES \
-                    and path.stat().st_size <= grouped.GROUP_FILE_LIMIT:
-                run.append((path, display, found))
+            size = path.stat().st_size if not why and found in grouped.GROUPED_SOURCES else None
+            if size is not None and size <= grouped.GROUP_FILE_LIMIT:
+                run.append((path, display, found, size))  # the size taken once, for grouping and the ledger lookup
                 continue
             for group in grouped.groups(run):
                 _load_group(wh, group, results, progress)
@@ -204,7 +210,7 @@ def _load_group(wh: Warehouse, group: list[tuple], results: dict, progress: bool
         with wh.transaction() as cur:
             grouped.load_group(cur, group, results, max_line_bytes=reader.MAX_LINE_BYTES, progress=progress)
     except reader.TooLarge:  # a small .gz that inflates past a limit: the group again, a file at a time
-        for path, display, fmt in group:
+        for path, display, fmt, _ in group:
             results[path] = _ingest_or_refuse(wh, path, fmt, progress, display)
     except duckdb.Error as err:
         names = results[group[0][0]].path + (f" and {len(group) - 1} more file(s)" if len(group) > 1 else "")
@@ -218,9 +224,10 @@ def _settle(path: Path, named: bool, display: str | None, fmt: str | None, why: 
     """(file, name in the ledger, format, why skipped); an unknown format of a named file stops the run."""
     if why:
         return path, display, fmt, why
-    try:
-        empty = path.stat().st_size == 0 or not streams.head(path, 1)
-        found = None if empty else fmt or sniff(path)
+    try:  # one read of the head tells both (a small file is read whole here, then in load_group)
+        first = b"" if path.stat().st_size == 0 else streams.head(path, 1 if fmt else FIRST_SNIFF_BYTES)
+        empty = not first
+        found = None if empty else fmt or sniff(path, first)
     except VaultlabError:
         if named:
             raise

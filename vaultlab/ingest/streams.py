@@ -11,10 +11,12 @@ from typing import BinaryIO
 
 from vaultlab.errors import VaultlabError
 
+GZIP_MAGIC = b"\x1f\x8b"
+
 
 def is_gzip(path: Path) -> bool:
     with open(path, "rb") as probe:
-        return probe.read(2) == b"\x1f\x8b"
+        return probe.read(2) == GZIP_MAGIC
 
 
 INFLATE_IN = 1 << 16  # compressed bytes handed to zlib at a time
@@ -102,7 +104,8 @@ class Gunzip(io.RawIOBase):
 
 def open_binary(path: Path) -> BinaryIO:
     """Open a file for reading, decompressing gzip by its magic bytes (not its name)."""
-    return Gunzip(open(path, "rb")) if is_gzip(path) else open(path, "rb")
+    fh = open(path, "rb")
+    return Gunzip(fh) if fh.peek(2)[:2] == GZIP_MAGIC else fh
 
 
 class HashingFile(io.RawIOBase):
@@ -135,7 +138,7 @@ def open_hashed(path: Path) -> tuple[BinaryIO, HashingFile]:
     """Open for reading (gunzipping by magic bytes) while hashing the bytes on disk."""
     raw = HashingFile(path)
     buffered = io.BufferedReader(raw, buffer_size=1 << 20)
-    stream = Gunzip(buffered) if is_gzip(path) else buffered
+    stream = Gunzip(buffered) if buffered.peek(2)[:2] == GZIP_MAGIC else buffered
     return stream, raw
 
 
