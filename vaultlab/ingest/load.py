@@ -307,7 +307,7 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
         stream, on_disk = streams.open_hashed(path)
         with stream:
             batches = reader.record_batches(stream, streams.head(path), oversized, max_line_bytes)
-            for batch, nbytes in batches:
+            for batch, nbytes in reader.statement_batches(batches, segment_lines):
                 _stage_batch(cur, batch, stage_sql, params, first=staged == 0)
                 staged += batch.num_rows
                 if staged >= segment_lines:

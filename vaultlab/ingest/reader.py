@@ -18,6 +18,7 @@ from typing import BinaryIO, Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from vaultlab.errors import VaultlabError
 from vaultlab.ingest.condense import condense_long_records
@@ -397,6 +398,36 @@ def first_container_record(sample: bytes, depth: int) -> bytes | None:
         if end < len(sample):
             return sample[start:end].rstrip(b" \t\r\n,")
     return None
+
+
+STATEMENT_BYTES = 64 << 20  # text one staging statement parses, at most (a long record's batch aside)
+
+
+def statement_batches(batches: Iterator[tuple[pa.Table, int]], max_rows: int, max_bytes: int = STATEMENT_BYTES
+                      ) -> Iterator[tuple[pa.Table, int]]:
+    """Consecutive batches joined (zero-copy) into batches of up to `max_bytes` of text and
+    `max_rows` records (a segment: a lower memory limit stages less at a time).
+
+    A statement costs DuckDB a fixed time to plan and to append its rows, whatever its size:
+    staging 64 MB at a time instead of a read's 16 MB took about a third less CPU (measured,
+    200,000 Vault lines). A batch holding a long record is never joined: it stays alone, as
+    the reader made it (DuckDB's parse takes many times a long record's size).
+    """
+    tables: list[pa.Table] = []
+    held = consumed = rows = 0
+    for table, nbytes in batches:
+        lengths = pc.binary_length(table.column("raw"))
+        size, longest = (pc.sum(lengths).as_py() or 0, pc.max(lengths).as_py() or 0) if table.num_rows else (0, 0)
+        if tables and (longest > LONG_LINE_BYTES or held + size > max_bytes or rows + table.num_rows > max_rows):
+            yield combined(tables, copy=False), consumed
+            tables, held, consumed, rows = [], 0, 0, 0
+        tables.append(table)
+        held, consumed, rows = held + size, consumed + nbytes, rows + table.num_rows
+        if longest > LONG_LINE_BYTES:
+            yield combined(tables, copy=False), consumed
+            tables, held, consumed, rows = [], 0, 0, 0
+    if tables:
+        yield combined(tables, copy=False), consumed
 
 
 def record_batches(stream, head: bytes, oversized: Oversized, max_line_bytes: int):
