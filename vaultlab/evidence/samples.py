@@ -15,6 +15,7 @@ import csv
 import hashlib
 import html
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,15 +77,32 @@ def command(population: str, size: int, seed: int | str, period: str) -> str:
 
 
 def draw_samples(warehouse: str | Path, framework: str, period: str, size: int, seed: int | str | None = None,
-                 *, config: str | None = None) -> PackSamples:
-    """One sample of `size` rows per population of the framework, from a read-only warehouse."""
+                 *, config: str | None = None, lake: str = "", engine: str = "") -> PackSamples:
+    """One sample of `size` rows per population of the framework, from a read-only warehouse, or from
+    `lake` read by `engine` (duckdb or spark): the same rows either way (vaultlab/queries/sample.py)."""
     label = parse_period(period).label
     seed = default_seed(framework, label) if seed is None or str(seed).strip() == "" else as_seed(seed)
     drawn = {}
-    with Warehouse(warehouse, read_only=True, create=False, thresholds=load_config(config or None)) as wh:
+    with _source(warehouse, lake, engine, load_config(config or None)) as source:
         for name in populations(framework):
-            drawn[name] = draw(wh, name, population_query(name), size=size, seed=seed, period=parse_period(label))
+            drawn[name] = draw(source, name, population_query(name), size=size, seed=seed, period=parse_period(label))
     return PackSamples(seed, size, label, drawn)
+
+
+@contextmanager
+def _source(warehouse: str | Path, lake: str, engine: str, thresholds: dict):
+    """The read-only warehouse, or the engine over the lake (Spark's views computed once for the period)."""
+    if not lake:
+        with Warehouse(warehouse, read_only=True, create=False, thresholds=thresholds) as wh:
+            yield wh
+        return
+    from vaultlab.lake.engines import open_engine
+
+    source = open_engine(lake, engine or "duckdb", thresholds=thresholds)
+    try:
+        yield source
+    finally:
+        source.close()  # Spark: its cached views released before the report's notebook starts its own
 
 
 def write_samples(pack: Path, drawn: PackSamples) -> dict:
