@@ -3,8 +3,9 @@
 A framework's sampled populations are the evidence tables its requirements draw on that are
 also views (rotation_status, access_inventory, policy_findings, ...): the items an auditor
 re-performs a control on, and names `vaultlab sample --population` resolves to the same query.
-Each is drawn with `vaultlab.queries.sample.draw`, so `samples/<population>.csv` holds exactly
-what `vaultlab sample --population P --size N --seed S --period PERIOD --format csv` prints.
+Each is drawn with `vaultlab.queries.sample.draw` (from the warehouse, or with `report --lake` by the
+lake's engine, DuckDB or Spark: the same rows), so `samples/<population>.csv` holds exactly what
+`vaultlab sample --population P --size N --seed S --period PERIOD --format csv` prints.
 Without --seed, the seed is derived from the framework and the period (never from the clock),
 so next year's re-render of October draws October's rows again.
 """
@@ -82,10 +83,11 @@ def draw_samples(warehouse: str | Path, framework: str, period: str, size: int, 
     `lake` read by `engine` (duckdb or spark): the same rows either way (vaultlab/queries/sample.py)."""
     label = parse_period(period).label
     seed = default_seed(framework, label) if seed is None or str(seed).strip() == "" else as_seed(seed)
-    drawn = {}
-    with _source(warehouse, lake, engine, load_config(config or None)) as source:
-        for name in populations(framework):
-            drawn[name] = draw(source, name, population_query(name), size=size, seed=seed, period=parse_period(label))
+    drawn, names, scope = {}, populations(framework), parse_period(label)
+    with _source(warehouse, lake, engine, load_config(config or None)) as source, \
+            source.views_computed(scope, names):  # each population's view once, not in each of draw's queries
+        for name in names:
+            drawn[name] = draw(source, name, population_query(name), size=size, seed=seed, period=scope)
     return PackSamples(seed, size, label, drawn)
 
 

@@ -56,7 +56,9 @@ def ordered_query(body: str, names: list[str], picks: int | None) -> str:
 
     Every column is ordered ascending with NULLs last, written out (DuckDB's default, not Spark's), and
     the positions are one bound integer each (`in (?, ?, ...)`): the same SQL for DuckDB, over a warehouse
-    or a lake, and for Spark (vaultlab/lake/spark_sql.py), which has no list parameters."""
+    or a lake, and for Spark (vaultlab/lake/spark_sql.py), which has no list parameters. (Lists compare
+    element by element on both; only a NULL element inside a list sorts differently, last on DuckDB and
+    first on Spark, and no population's lists hold one.)"""
     every = ", ".join(f"{quote_ident(c)} nulls last" for c in names)  # `order by all` is refused in a window
     ordered = f"select *, row_number() over (order by {every}) as {POSITION} from ({body}) as population"
     kept = "true" if picks is None else f"{POSITION} in ({', '.join('?' for _ in range(picks))})"
@@ -64,7 +66,8 @@ def ordered_query(body: str, names: list[str], picks: int | None) -> str:
 
 
 def draw(wh: Warehouse, name: str, query: str, *, size: int, seed: int | str, period: Period | None) -> Sample:
-    """Draw `size` rows of the population `query` returns (named `name`) in `period`.
+    """Draw `size` rows of the population `query` returns (named `name`) in `period`, from `wh`: a
+    warehouse, DuckDB over a lake, or Spark over one (vaultlab/lake/engines.py), the same rows from each.
 
     `query` is the project's own SQL (a view through `view_query`, or a check's file), never text a
     user typed: it is composed as a subquery, identifiers are quoted, the positions are bound."""
