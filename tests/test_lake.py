@@ -8,13 +8,16 @@ import sys
 import pytest
 from conftest import ROOT, load_synth_month, run_cli
 
-from vaultlab import Warehouse
+from vaultlab import Warehouse, output
+from vaultlab.controls.catalog import check_names
 from vaultlab.errors import VaultlabError
+from vaultlab.evidence.samples import population_query
 from vaultlab.lake import export as export_module
 from vaultlab.lake.duck import LakeWarehouse
 from vaultlab.lake.export import export_lake
 from vaultlab.lake.layout import LAKE_FILE, LAKE_TABLES, NULL_PARTITION, open_lake
 from vaultlab.period import parse_period
+from vaultlab.queries.sample import draw
 from vaultlab.schema import LATEST
 from vaultlab.views import VIEWS
 
@@ -81,6 +84,48 @@ def test_every_view_reads_the_same_over_the_lake_with_duckdb(lake, synth_db):
         # the hash columns Parquet has no type for come back as the warehouse's
         assert lw.query("select typeof(request_hash) from event_store limit 1")[1] == [("UHUGEINT",)]
         assert lw.query("select count(*) from events where ts is null")[1] == [(1,)]
+
+
+# -- `vaultlab sample` over the lake: the warehouse's rows for the same seed -------------------------
+
+POPULATIONS = VIEWS + check_names()  # every population `vaultlab sample` accepts
+
+
+def drawn_csvs(source, size=3, seed=2026):
+    """Every population drawn from `source` (a warehouse or an engine over the lake), as
+    `vaultlab sample --format csv` prints it, with the population's size."""
+    drawn = {}
+    for name in POPULATIONS:
+        sample = draw(source, name, population_query(name), size=size, seed=seed, period=OCTOBER)
+        drawn[name] = (sample.population_size, output.render(sample.columns, sample.rows, "csv"))
+    return drawn
+
+
+@pytest.fixture(scope="module")
+def warehouse_samples(synth_db):
+    with Warehouse(synth_db, read_only=True) as wh:
+        drawn = drawn_csvs(wh)
+    # the populations are not trivial: several larger than the sample, none empty, NULLs, lists and times
+    assert sum(total > 3 for total, _ in drawn.values()) >= 6 and all(total for total, _ in drawn.values())
+    assert '"[' in drawn["access_inventory"][1] and "+00:00" in drawn["anomalies"][1]
+    assert ",," in drawn["rotation_status"][1]
+    return drawn
+
+
+def test_every_population_samples_the_same_rows_over_the_lake_with_duckdb(lake, warehouse_samples):
+    with LakeWarehouse(open_lake(str(lake))) as lw:
+        assert drawn_csvs(lw) == warehouse_samples
+
+
+def test_the_sample_command_over_the_lake_prints_the_warehouses_rows(lake, synth_db):
+    args = ("sample", "--population", "access_inventory", "--size", "4", "--seed", "audit-2026", "--period",
+            "2026-10", "--format", "csv")
+    mine, theirs = run_cli(*args, db=synth_db), run_cli(*args, "--lake", str(lake), "--engine", "duckdb")
+    assert mine.returncode == theirs.returncode == 0, theirs.stderr
+    assert theirs.stdout == mine.stdout and len(mine.stdout.splitlines()) == 5
+    assert theirs.stderr == mine.stderr == "population access_inventory: 117 row(s); seed audit-2026; 4 drawn\n"
+    both = run_cli(*args, "--lake", str(lake), db=synth_db)
+    assert both.returncode == 2 and both.stderr.strip() == "vaultlab: error: give --db or --lake, not both"
 
 
 def test_a_second_export_gives_the_same_lake_and_a_period_replaces_only_its_days(lake, synth_db, tmp_path):
@@ -192,17 +237,25 @@ def test_an_s3_lake_on_moto(aws_endpoint, synth_db):
 
 # -- `vaultlab report --lake`: the same pack as from the warehouse ---------------------------------
 
-def report_pack(out, *where: str):
-    """`vaultlab report` of soc2 for October into `out`, reading `where` (--lake ... or nothing with db=)."""
+SAMPLED = ("--sample", "5", "--seed", "2026")  # every pack below draws its samples with the same seed
+
+
+def report_pack(out, *where: str, in_process: bool = False):
+    """`vaultlab report --sample 5 --seed 2026` of soc2 for October into `out`, reading `where` (--lake ...
+    or --db); `in_process`: run in this process (Spark: its samples drawn on the tests' one session)."""
     import shutil
 
-    db = None
     if where and where[0] == "--db":  # a copy: the report records its run, the shared warehouse stays as it is
-        db = out.parent / "copy.duckdb"
-        shutil.copy(where[1], db)
-        where = where[2:]
-    result = run_cli("report", *where, "--framework", "soc2", "--period", "2026-10", "--out", str(out), db=db)
-    assert result.returncode == 0, result.stderr[-3000:]
+        shutil.copy(where[1], out.parent / "copy.duckdb")
+        where = ("--db", str(out.parent / "copy.duckdb"), *where[2:])
+    args = ["report", *where, *SAMPLED, "--framework", "soc2", "--period", "2026-10", "--out", str(out)]
+    if in_process:
+        from vaultlab.cli import main
+
+        assert main(args) == 0
+    else:
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stderr[-3000:]
     pack = out / "soc2-2026-10"
     verified = run_cli("verify", str(pack))
     assert verified.returncode == 0 and verified.stdout.strip() == f"{pack}: intact", verified.stdout + verified.stderr
@@ -210,8 +263,8 @@ def report_pack(out, *where: str):
 
 
 def pack_contents(pack):
-    """controls.json's results and every evidence CSV (header, rows in any order): what must not depend on
-    what read the data."""
+    """controls.json's results, every evidence CSV (header, rows in any order) and every file of samples/
+    (bytes): what must not depend on what read the data."""
     import csv
 
     document = json.loads((pack / "controls.json").read_text())
@@ -221,7 +274,8 @@ def pack_contents(pack):
     for path in sorted((pack / "evidence").glob("*.csv")):
         header, *rows = list(csv.reader(path.open(newline="", encoding="utf-8")))
         evidence[path.name] = (header, sorted(rows))
-    return results, evidence
+    samples = {path.name: path.read_bytes() for path in sorted((pack / "samples").iterdir())}
+    return results, evidence, samples
 
 
 @pytest.fixture(scope="module")
@@ -231,11 +285,14 @@ def warehouse_pack(synth_db, tmp_path_factory):
 
 def test_report_from_the_lake_with_duckdb_is_the_warehouses(lake, warehouse_pack, tmp_path):
     pack = report_pack(tmp_path / "packs", "--lake", str(lake), "--engine", "duckdb")
-    results, evidence = pack_contents(pack)
+    results, evidence, samples = pack_contents(pack)
     assert results == warehouse_pack[0] and len(results) > 50
     assert ("audit_log_continuity", "alarm") in {(r[2], r[4]) for r in results}  # a planted finding
     assert evidence == warehouse_pack[1] and len(evidence) >= 10
     assert any(rows for _, rows in evidence.values())
+    assert samples == warehouse_pack[2] and len(samples) == 10  # nine populations and index.json, byte for byte
+    index = json.loads(samples["index.json"])
+    assert index["seed"] == 2026 and index["populations"]["access_inventory"]["drawn"] == 5
     manifest = json.loads((pack / "manifest.json").read_text())
     assert manifest["parameters"]["lake"] == str(lake) and manifest["parameters"]["engine"] == "duckdb"
     assert manifest["inputs"] and all(len(i["sha256"]) == 64 for i in manifest["inputs"])
@@ -252,8 +309,8 @@ def test_report_refuses_lake_with_db(lake, synth_db, tmp_path):
     result = run_cli("report", "--lake", str(tmp_path / "nothing"), "--framework", "soc2", "--period", "2026-10",
                      "--out", str(tmp_path))
     assert result.returncode == 2 and "no vaultlab lake at" in result.stderr and len(result.stderr.splitlines()) == 1
-    result = run_cli("report", "--lake", str(lake), "--sample", "3", "--framework", "soc2", "--period", "2026-10",
+    result = run_cli("report", "--lake", str(lake), "--seed", "3", "--framework", "soc2", "--period", "2026-10",
                      "--out", str(tmp_path))
     assert result.returncode == 2 and result.stderr.strip() == (
-        "vaultlab: error: --sample draws from a warehouse file: leave out --sample with --lake, or give --db")
+        "vaultlab: error: --seed is the seed of --sample N; give --sample too")
     assert not list(tmp_path.iterdir())

@@ -3,18 +3,19 @@ every view and every check of the three frameworks give the same rows. One Spark
 lake serve the whole module (a JVM takes long to start); without Java the tests skip, saying why."""
 
 import json
-import shutil
 from datetime import timezone
 
 import pytest
 from test_lake import (  # noqa: F401 (fixtures shared with the DuckDB tests)
     OCTOBER,
+    drawn_csvs,
     lake,
     normal_rows,
     pack_contents,
     report_pack,
     synth_db,
     warehouse_pack,
+    warehouse_samples,
 )
 
 from vaultlab import Warehouse
@@ -96,16 +97,32 @@ def test_every_evidence_table_gives_the_same_rows_on_spark(spark_lake, synth_db)
             assert theirs[0] == mine[0] and normal_rows(theirs[1]) == normal_rows(mine[1]), name
 
 
-def test_report_from_the_lake_with_spark_is_the_warehouses(lake, warehouse_pack, tmp_path):  # noqa: F811
-    """The notebook's kernel starts its own Spark (local mode): checks and evidence on Spark, the same pack."""
-    pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[spark]'")
-    if not shutil.which("java"):
-        pytest.skip("no Java on PATH: the Spark engine needs Java 17 (Debian: openjdk-17-jre-headless)")
-    pack = report_pack(tmp_path / "packs", "--lake", str(lake), "--engine", "spark")
-    results, evidence = pack_contents(pack)
+def test_every_population_samples_the_same_rows_on_spark(spark_lake, warehouse_samples):  # noqa: F811
+    """The total order (every column ascending, NULLs last, lists element by element), the bound positions
+    and the values (times as UTC instants) are the warehouse's: the same CSV, byte for byte."""
+    assert drawn_csvs(spark_lake) == warehouse_samples
+
+
+def test_the_sample_command_with_spark_prints_the_warehouses_rows(spark_lake, lake, synth_db, capsys):  # noqa: F811
+    from vaultlab.cli import main
+
+    found = []
+    for where in (["--db", str(synth_db)], ["--lake", str(lake), "--engine", "spark"]):
+        assert main(["sample", *where, "--population", "rotation_status", "--size", "4", "--seed", "7",
+                     "--period", "2026-10", "--format", "json"]) == 0
+        found.append(json.loads(capsys.readouterr().out))
+    assert found[1] == found[0] and found[0]["population_size"] == 54 and len(found[0]["rows"]) == 4
+
+
+def test_report_from_the_lake_with_spark_is_the_warehouses(spark, lake, warehouse_pack, tmp_path):  # noqa: F811
+    """The samples are drawn on the tests' Spark session (the report runs in this process); the notebook's
+    kernel starts its own Spark (local mode): checks and evidence on Spark, the same pack."""
+    pack = report_pack(tmp_path / "packs", "--lake", str(lake), "--engine", "spark", in_process=True)
+    results, evidence, samples = pack_contents(pack)
     assert results == warehouse_pack[0] and len(results) > 50
     assert not [r for r in results if r[4] == "error"]
     assert evidence == warehouse_pack[1] and len(evidence) >= 10
+    assert samples == warehouse_pack[2] and len(samples) == 10  # drawn on Spark: the same bytes
     assert json.loads((pack / "manifest.json").read_text())["parameters"]["engine"] == "spark"
     html = (pack / "report.html").read_text()
     assert "Checks and evidence tables: Spark; charts and population counts: DuckDB over the same lake." in html

@@ -95,7 +95,8 @@ def cmd_trace(args) -> int:
 def cmd_sample(args) -> int:
     query = population_query(args.population)
     period = period_of(args)
-    with open_warehouse(args, read_only=True, create=False) as wh:
+    lake = lake_source(args)  # --lake: the same rows as from the warehouse the lake was exported from
+    with lake or open_warehouse(args, read_only=True, create=False) as wh:
         drawn = draw(wh, args.population, query, size=args.size, seed=args.seed, period=period)
     if args.format == "json":
         print(json.dumps({"population": drawn.population, "population_size": drawn.population_size,
@@ -159,10 +160,12 @@ def register(sub, groups, options) -> None:
                    help="look for a moved file (same name, same SHA-256) under this folder; repeatable")
     p.set_defaults(func=cmd_trace)
 
-    p = sub.add_parser("sample", parents=[options.db, options.formatted, options.configured, options.period],
+    p = sub.add_parser("sample", parents=[options.db, options.formatted, options.configured, options.period,
+                                          options.lake],
                        help="a reproducible random sample of a view or a check's results",
                        description="Draw a random sample of a population (a view, or a check's result rows) "
-                                   "that is the same for the same warehouse, period and seed on any machine. "
+                                   "that is the same for the same data, period and seed on any machine and "
+                                   "engine (the warehouse, or --lake read by DuckDB or Spark). "
                                    "Example: vaultlab sample --population rotation_status --size 25 --seed 2026 "
                                    "--period 2026-10")
     p.add_argument("--population", required=True, help="a view name or a check name")

@@ -99,7 +99,7 @@ def make_pack(warehouse: str | Path, framework: str, period: str, out: str | Pat
     printer = pdf_options(pdf, paper)
     parse_period(period).check_ended(partial)  # before any file is touched
     if lake:
-        lake, engine = _checked_lake(lake, engine, sample)
+        lake, engine = _checked_lake(lake, engine)
         warehouse = ""
     else:
         warehouse = require_warehouse(warehouse).resolve()
@@ -131,7 +131,8 @@ def _render_pack(warehouse: Path | str, framework: str, period: str, pack: Path,
                   "partial": partial}
     samples = None
     if sample:  # drawn before the notebook runs, which shows them under their requirements
-        samples = write_samples(pack, draw_samples(warehouse, framework, period, sample, seed, config=config))
+        samples = write_samples(pack, draw_samples(warehouse, framework, period, sample, seed, config=config,
+                                                   lake=lake, engine=engine))
     try:
         with _quiet_stderr():  # the kernel's start-up chatter would land in every cron mail
             papermill.execute_notebook(str(notebook_path("evidence_report")), str(pack / "report.ipynb"),
@@ -167,7 +168,7 @@ def _render_pack(warehouse: Path | str, framework: str, period: str, pack: Path,
     pack.with_name(pack.name + ".zip").chmod(0o600)
 
 
-def _checked_lake(lake: str, engine: str, sample: int) -> tuple[str, str]:
+def _checked_lake(lake: str, engine: str) -> tuple[str, str]:
     """The lake's URI (a folder resolved) and its engine, checked before any file is touched."""
     from vaultlab.lake.engines import ENGINES
     from vaultlab.lake.layout import open_lake
@@ -175,8 +176,6 @@ def _checked_lake(lake: str, engine: str, sample: int) -> tuple[str, str]:
     engine = engine or "duckdb"
     if engine not in ENGINES:
         raise VaultlabError(f"unknown engine {engine!r}; give one of {', '.join(ENGINES)}")
-    if sample:
-        raise VaultlabError("--sample draws from a warehouse file: leave out --sample with --lake, or give --db")
     uri = open_lake(lake).uri
     return (uri if uri.startswith("s3://") else str(Path(uri).resolve())), engine
 

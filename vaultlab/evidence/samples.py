@@ -3,8 +3,9 @@
 A framework's sampled populations are the evidence tables its requirements draw on that are
 also views (rotation_status, access_inventory, policy_findings, ...): the items an auditor
 re-performs a control on, and names `vaultlab sample --population` resolves to the same query.
-Each is drawn with `vaultlab.queries.sample.draw`, so `samples/<population>.csv` holds exactly
-what `vaultlab sample --population P --size N --seed S --period PERIOD --format csv` prints.
+Each is drawn with `vaultlab.queries.sample.draw` (from the warehouse, or with `report --lake` by the
+lake's engine, DuckDB or Spark: the same rows), so `samples/<population>.csv` holds exactly what
+`vaultlab sample --population P --size N --seed S --period PERIOD --format csv` prints.
 Without --seed, the seed is derived from the framework and the period (never from the clock),
 so next year's re-render of October draws October's rows again.
 """
@@ -15,6 +16,7 @@ import csv
 import hashlib
 import html
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,15 +78,33 @@ def command(population: str, size: int, seed: int | str, period: str) -> str:
 
 
 def draw_samples(warehouse: str | Path, framework: str, period: str, size: int, seed: int | str | None = None,
-                 *, config: str | None = None) -> PackSamples:
-    """One sample of `size` rows per population of the framework, from a read-only warehouse."""
+                 *, config: str | None = None, lake: str = "", engine: str = "") -> PackSamples:
+    """One sample of `size` rows per population of the framework, from a read-only warehouse, or from
+    `lake` read by `engine` (duckdb or spark): the same rows either way (vaultlab/queries/sample.py)."""
     label = parse_period(period).label
     seed = default_seed(framework, label) if seed is None or str(seed).strip() == "" else as_seed(seed)
-    drawn = {}
-    with Warehouse(warehouse, read_only=True, create=False, thresholds=load_config(config or None)) as wh:
-        for name in populations(framework):
-            drawn[name] = draw(wh, name, population_query(name), size=size, seed=seed, period=parse_period(label))
+    drawn, names, scope = {}, populations(framework), parse_period(label)
+    with _source(warehouse, lake, engine, load_config(config or None)) as source, \
+            source.views_computed(scope, names):  # each population's view once, not in each of draw's queries
+        for name in names:
+            drawn[name] = draw(source, name, population_query(name), size=size, seed=seed, period=scope)
     return PackSamples(seed, size, label, drawn)
+
+
+@contextmanager
+def _source(warehouse: str | Path, lake: str, engine: str, thresholds: dict):
+    """The read-only warehouse, or the engine over the lake (Spark's views computed once for the period)."""
+    if not lake:
+        with Warehouse(warehouse, read_only=True, create=False, thresholds=thresholds) as wh:
+            yield wh
+        return
+    from vaultlab.lake.engines import open_engine
+
+    source = open_engine(lake, engine or "duckdb", thresholds=thresholds)
+    try:
+        yield source
+    finally:
+        source.close()  # Spark: its cached views released before the report's notebook starts its own
 
 
 def write_samples(pack: Path, drawn: PackSamples) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -180,11 +181,23 @@ class SparkLake:
                     self.spark.catalog.dropTempView(name)
                     self.view_errors[name] = _first_line(err)
             self._installed = key
-        if cache and not self._cached:
-            for name in VIEWS:  # each view once for all checks, as the DuckDB runner's temp tables
+        if cache:  # each view once for all checks, as the DuckDB runner's temp tables
+            self._cache(VIEWS)
+        return values
+
+    def _cache(self, names) -> None:
+        for name in names:
+            if name not in self._cached and name not in self.view_errors:
                 self.spark.catalog.cacheTable(name)
                 self._cached.append(name)
-        return values
+
+    @contextmanager
+    def views_computed(self, period: Period | None, names: list[str] | None = None):
+        """As `Warehouse.views_computed`: inside the block the named views (all by default) of `period` are
+        computed once, into Spark's cache, rather than again in every query that reads them."""
+        self.install(period)
+        self._cache(VIEWS if names is None else names)
+        yield
 
     def _uncache(self) -> None:
         for name in self._cached:

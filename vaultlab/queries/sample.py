@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from vaultlab.errors import VaultlabError
 from vaultlab.period import Period
@@ -49,8 +50,24 @@ def positions(population_size: int, size: int, seed: int | str) -> list[int]:
     return sorted(random.Random(as_seed(seed)).sample(range(1, population_size + 1), size))
 
 
+def ordered_query(body: str, names: list[str], picks: int | None) -> str:
+    """The population numbered in its total order, keeping the `picks` positions bound as parameters
+    (None: every row, for a sample as large as its population).
+
+    Every column is ordered ascending with NULLs last, written out (DuckDB's default, not Spark's), and
+    the positions are one bound integer each (`in (?, ?, ...)`): the same SQL for DuckDB, over a warehouse
+    or a lake, and for Spark (vaultlab/lake/spark_sql.py), which has no list parameters. (Lists compare
+    element by element on both; only a NULL element inside a list sorts differently, last on DuckDB and
+    first on Spark, and no population's lists hold one.)"""
+    every = ", ".join(f"{quote_ident(c)} nulls last" for c in names)  # `order by all` is refused in a window
+    ordered = f"select *, row_number() over (order by {every}) as {POSITION} from ({body}) as population"
+    kept = "true" if picks is None else f"{POSITION} in ({', '.join('?' for _ in range(picks))})"
+    return f"select * from ({ordered}) as ordered where {kept} order by {POSITION}"
+
+
 def draw(wh: Warehouse, name: str, query: str, *, size: int, seed: int | str, period: Period | None) -> Sample:
-    """Draw `size` rows of the population `query` returns (named `name`) in `period`.
+    """Draw `size` rows of the population `query` returns (named `name`) in `period`, from `wh`: a
+    warehouse, DuckDB over a lake, or Spark over one (vaultlab/lake/engines.py), the same rows from each.
 
     `query` is the project's own SQL (a view through `view_query`, or a check's file), never text a
     user typed: it is composed as a subquery, identifiers are quoted, the positions are bound."""
@@ -59,13 +76,18 @@ def draw(wh: Warehouse, name: str, query: str, *, size: int, seed: int | str, pe
     body = query.strip().rstrip(";")
     try:
         names, _ = wh.query(f"select * from ({body}) as population limit 0", period=period)
-        every = ", ".join(quote_ident(c) for c in names)  # `order by all` is refused in a window
-        ordered = f"select *, row_number() over (order by {every}) as {POSITION} from ({body}) as population"
         _, [(total,)] = wh.query(f"select count(*) from ({body}) as population", period=period)
         picked = positions(total, size, seed)
-        columns, rows = wh.query(f"select * from ({ordered}) where {POSITION} in (select unnest(?::bigint[])) "
-                                 f"order by {POSITION}", [picked], period=period)
+        if len(picked) == total:  # all of it (or none): no positions to bind
+            columns, rows = wh.query(ordered_query(body, names, None), period=period) if total else ([], [])
+        else:
+            columns, rows = wh.query(ordered_query(body, names, len(picked)), picked, period=period)
     except VaultlabError as err:
         raise VaultlabError(f"the population {name!r} could not be read: {err}") from None
-    columns = [POSITION] + [c for c in columns if c != POSITION]
-    return Sample(name, as_seed(seed), total, columns, [(r[-1], *r[:-1]) for r in rows])
+    columns = [POSITION] + [c for c in (columns or names) if c != POSITION]
+    return Sample(name, as_seed(seed), total, columns, [(r[-1], *map(_utc, r[:-1])) for r in rows])
+
+
+def _utc(value):
+    """A time as a UTC instant, whatever time zone the engine's client gave it in (DuckDB: the machine's)."""
+    return value.astimezone(timezone.utc) if isinstance(value, datetime) and value.tzinfo is not None else value
