@@ -27,7 +27,7 @@ from vaultlab.ingest.sources import SOURCES
 from vaultlab.lake import file_records
 from vaultlab.lake.layout import Lake, find_lake, normalise_uri, open_lake
 from vaultlab.lake.spark_s3 import writable
-from vaultlab.lake.spark_session import aws_environment, get_session
+from vaultlab.lake.spark_session import aws_environment, get_session, jvm_stopped
 from vaultlab.lake.spark_write import load_staged
 from vaultlab.lake.staging import Staging
 from vaultlab.schema import LATEST
@@ -111,8 +111,14 @@ def lake_ingest(lake_uri: str, paths: list[str], *, source: str | None = None, s
         lake_uri = os.path.abspath(lake_uri)
     plan = plan_files(paths)
     existing = find_lake(lake_uri)
-    with aws_environment(spark), writable(spark, existing or Lake(normalise_uri(lake_uri), LATEST)) as target:
-        return _ingest(spark, lake_uri, existing, target, plan, source, max_line_bytes)
+    try:
+        with aws_environment(spark), writable(spark, existing or Lake(normalise_uri(lake_uri), LATEST)) as target:
+            return _ingest(spark, lake_uri, existing, target, plan, source, max_line_bytes)
+    except Exception as err:
+        why = jvm_stopped(err)
+        if why is None:
+            raise
+        raise VaultlabError(f"{why}; nothing from this run was written to the lake") from None
 
 
 def _ingest(spark, lake_uri: str, existing: Lake | None, target: Lake, plan: list[tuple], source: str | None,

@@ -6,6 +6,7 @@ A missing pyspark or Java is one clear line (a VaultlabError), never a stack tra
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 
 from vaultlab.errors import VaultlabError
 
+DRIVER_MEMORY = "3g"  # local mode: the driver is the executor (Spark's 1g default is too tight)
 SETTINGS = {
     "spark.sql.session.timeZone": "UTC",  # event_date is the UTC date of ts, as on DuckDB
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",  # instants, not INT96
@@ -35,6 +37,46 @@ def spark_available() -> str | None:
     return None
 
 
+def jvm_stopped(err: BaseException) -> str | None:
+    """What to do when Spark's JVM died under a run (out of memory, killed), else None.
+
+    PySpark then raises whatever its next call to the JVM meets: a refused connection, a
+    Py4J network error, or a Java error naming OutOfMemoryError."""
+    text = f"{type(err).__name__}: {err}"
+    memory = os.environ.get("VAULTLAB_SPARK_MEMORY", DRIVER_MEMORY)
+    advice = (f"give Spark more memory (VAULTLAB_SPARK_MEMORY, now {memory}, in local mode; "
+              "spark.driver.memory and spark.executor.memory on a cluster) and run again")
+    if "OutOfMemoryError" in text:
+        found = f"Spark ran out of memory (java.lang.OutOfMemoryError); {advice}"
+    elif isinstance(err, ConnectionError) or type(err).__name__ in {"Py4JNetworkError"} \
+            or "SparkContext was shut down" in text or "Cannot call methods on a stopped SparkContext" in text:
+        found = f"Spark's JVM stopped during the run (out of memory or killed); {advice}"
+    else:
+        return None
+    return found
+
+
+def _not_a_py4j_send_failure(record: logging.LogRecord) -> bool:
+    """Py4J logs each failed call to the JVM, with a traceback, on the root logger; the call also
+    raises, and a dead JVM is then said in one line (`jvm_stopped`)."""
+    return record.getMessage() != "Exception while sending command."
+
+
+def _quiet_accumulator_server(spark) -> None:
+    """PySpark's accumulator server prints a traceback from its thread when the JVM's connection
+    ends mid-update (the JVM died); `jvm_stopped` says that in one line instead."""
+    server = getattr(spark.sparkContext, "_accumulatorServer", None)
+    if server is None:
+        return
+    default = server.handle_error
+
+    def handle_error(request, client_address):
+        if not isinstance(sys.exc_info()[1], (EOFError, ConnectionError)):
+            default(request, client_address)
+
+    server.handle_error = handle_error
+
+
 def get_session(master: str | None = "local[*]", *, app: str = "vaultlab", settings: dict | None = None):
     """The active session, or a new one with SETTINGS (plus `settings`)."""
     missing = spark_available()
@@ -48,14 +90,18 @@ def get_session(master: str | None = "local[*]", *, app: str = "vaultlab", setti
     if master:
         builder = builder.master(master)
         if master.startswith("local"):  # the driver is the executor: Spark's 1g default is too tight
-            builder = builder.config("spark.driver.memory", os.environ.get("VAULTLAB_SPARK_MEMORY", "3g"))
+            builder = builder.config("spark.driver.memory", os.environ.get("VAULTLAB_SPARK_MEMORY", DRIVER_MEMORY))
     for key, value in {**SETTINGS, **(settings or {})}.items():
         builder = builder.config(key, value)
     try:
-        return builder.getOrCreate()
+        session = builder.getOrCreate()
     except Exception as err:  # the JVM failed to start: say so in one line
         first = (str(err).splitlines() or [""])[0]
         raise VaultlabError(f"Spark did not start ({first[:200]}); check Java 17 and JAVA_HOME") from None
+    _quiet_accumulator_server(session)
+    if _not_a_py4j_send_failure not in logging.getLogger().filters:
+        logging.getLogger().addFilter(_not_a_py4j_send_failure)
+    return session
 
 
 # What a task's boto3 needs to reach the driver's S3 (an s3:// log it downloads): where, always;
