@@ -240,6 +240,8 @@ def test_no_credentials_is_one_line_and_writes_nothing(spark, bucket, tmp_path, 
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # boto3's default session keeps the credentials it first resolved in this process (an earlier test's)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     lake = tmp_path / "lake"
     assert s3_lake_ingest(str(lake), VAULT) == 2
     assert "Unable to locate credentials" in one_line(capsys)
