@@ -33,7 +33,7 @@ def _per_file(df, **aggregates) -> dict[int, dict]:
 
 def load_staged(spark, lake: Lake, staging: Staging, staged, loading: dict) -> None:
     """Account for, stage and commit the files of `loading` (file_id -> (FileResult, survey))."""
-    staged = staged.persist(StorageLevel.MEMORY_AND_DISK)
+    staged = staged.persist(StorageLevel.DISK_ONLY)
     try:
         _load(spark, lake, staging, staged, loading)
     finally:
@@ -54,7 +54,7 @@ def _load(spark, lake: Lake, staging: Staging, staged, loading: dict) -> None:
     records = rows.filter("row_type = 'record'")
     lake_events = staging.table("event_store")
     built = spark_events.build(records.filter("reason is null"), lake_events)
-    fresh = built.fresh.persist(StorageLevel.MEMORY_AND_DISK)
+    fresh = built.fresh.persist(StorageLevel.DISK_ONLY)
     first_part = F.col("part") == 0
     counts = _per_file(records, records=F.count(F.when(first_part, 1)),
                        bad=F.count(F.when(first_part & F.col("reason").isNotNull(), 1)))
