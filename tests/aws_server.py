@@ -53,3 +53,14 @@ def moto_server() -> Iterator[str]:
             yield f"http://{host}:{port}"
         finally:
             server.stop()
+
+
+@contextmanager
+def moto_endpoint() -> Iterator[str]:
+    """A moto server whose address this process's boto3 clients use (AWS_ENDPOINT_URL) until the block ends."""
+    with moto_server() as url:
+        os.environ["AWS_ENDPOINT_URL"] = url
+        try:
+            yield url
+        finally:
+            os.environ.pop("AWS_ENDPOINT_URL", None)

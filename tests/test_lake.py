@@ -208,14 +208,10 @@ def test_spark_without_java_is_one_line(lake):
 
 @pytest.fixture(scope="module")
 def aws_endpoint():
-    from aws_server import moto_server
+    from aws_server import moto_endpoint
 
-    with moto_server() as url:
-        os.environ["AWS_ENDPOINT_URL"] = url
-        try:
-            yield url
-        finally:
-            os.environ.pop("AWS_ENDPOINT_URL", None)
+    with moto_endpoint() as url:
+        yield url
 
 
 def test_an_s3_lake_on_moto(aws_endpoint, synth_db):

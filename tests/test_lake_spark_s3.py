@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import boto3
 import duckdb
 import pytest
-from aws_server import moto_server
+from aws_server import moto_endpoint
 from conftest import run_cli
 from test_lake_spark_ingest import lake_ingest_cli, same
 
@@ -44,12 +43,8 @@ CUT_LINE = b'{"type": "request", "time": "2026-10-20T10:00:00Z", "request": {"id
 
 @pytest.fixture(scope="module")
 def aws(spark):  # `spark` first: its JVM (and its Python workers) never see the server's environment
-    with moto_server() as url:
-        os.environ["AWS_ENDPOINT_URL"] = url
-        try:
-            yield url
-        finally:
-            os.environ.pop("AWS_ENDPOINT_URL", None)
+    with moto_endpoint() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -153,13 +153,14 @@ class SparkLake:
             else:  # nothing written (an empty event_store): an empty table of the warehouse's columns
                 schema = ", ".join(f"{_spark_ident(c)} {SPARK_TYPES[t]}" for c, t in cols)
                 frame = self.spark.createDataFrame([], StructType.fromDDL(schema))
-            frame.createOrReplaceTempView(f"lake_{table}")
+            frame.createOrReplaceTempView(f"lake_{table}")  # LAKE_TABLES: plain names
             # a column added by a later migration than the lake's files were written with reads as NULL
             select = ", ".join(f"cast({_spark_ident(c) if c in frame.columns else 'null'} as {SPARK_TYPES[t]}) "
                                f"as {_spark_ident(c)}" for c, t in cols)
-            self.spark.sql(f"create or replace temp view {table} as select {select} from lake_{table}")
+            self.spark.sql(f"create or replace temp view {_spark_ident(table)} as select {select} "
+                           f"from {_spark_ident('lake_' + table)}")
         events = ", ".join(_spark_ident(c) for c, _ in columns["events"])
-        self.spark.sql(f"create or replace temp view events as select {events} from event_store")
+        self.spark.sql(f"create or replace temp view `events` as select {events} from `event_store`")
 
     # -- the views, for one period ---------------------------------------------------------
     def values(self, period: Period | None) -> dict[str, object]:
@@ -176,7 +177,8 @@ class SparkLake:
             self.view_errors: dict[str, str] = {}
             for name in VIEWS:  # a view that fails leaves the queries reading it to fail, each with its error
                 try:
-                    self.spark.sql(f"create or replace temp view {name} as {to_spark(query_text(name), values)}")
+                    self.spark.sql(f"create or replace temp view {_spark_ident(name)} as "
+                                   f"{to_spark(query_text(name), values)}")
                 except Exception as err:
                     self.spark.catalog.dropTempView(name)
                     self.view_errors[name] = _first_line(err)
