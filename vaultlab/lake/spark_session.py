@@ -37,18 +37,22 @@ def spark_available() -> str | None:
     return None
 
 
+def driver_memory() -> str:
+    """The local-mode driver's heap: $VAULTLAB_SPARK_MEMORY, else DRIVER_MEMORY."""
+    return os.environ.get("VAULTLAB_SPARK_MEMORY", DRIVER_MEMORY)
+
+
 def jvm_stopped(err: BaseException) -> str | None:
     """What to do when Spark's JVM died under a run (out of memory, killed), else None.
 
     PySpark then raises whatever its next call to the JVM meets: a refused connection, a
     Py4J network error, or a Java error naming OutOfMemoryError."""
     text = f"{type(err).__name__}: {err}"
-    memory = os.environ.get("VAULTLAB_SPARK_MEMORY", DRIVER_MEMORY)
-    advice = (f"give Spark more memory (VAULTLAB_SPARK_MEMORY, now {memory}, in local mode; "
+    advice = (f"give Spark more memory (VAULTLAB_SPARK_MEMORY, now {driver_memory()}, in local mode; "
               "spark.driver.memory and spark.executor.memory on a cluster) and run again")
     if "OutOfMemoryError" in text:
         found = f"Spark ran out of memory (java.lang.OutOfMemoryError); {advice}"
-    elif isinstance(err, ConnectionError) or type(err).__name__ in {"Py4JNetworkError"} \
+    elif isinstance(err, ConnectionError) or type(err).__name__ == "Py4JNetworkError" \
             or "SparkContext was shut down" in text or "Cannot call methods on a stopped SparkContext" in text:
         found = f"Spark's JVM stopped during the run (out of memory or killed); {advice}"
     else:
@@ -90,7 +94,7 @@ def get_session(master: str | None = "local[*]", *, app: str = "vaultlab", setti
     if master:
         builder = builder.master(master)
         if master.startswith("local"):  # the driver is the executor: Spark's 1g default is too tight
-            builder = builder.config("spark.driver.memory", os.environ.get("VAULTLAB_SPARK_MEMORY", DRIVER_MEMORY))
+            builder = builder.config("spark.driver.memory", driver_memory())
     for key, value in {**SETTINGS, **(settings or {})}.items():
         builder = builder.config(key, value)
     try:
