@@ -24,11 +24,13 @@ from vaultlab.errors import VaultlabError, database_failure
 from vaultlab.ingest import discovery, excerpts, grouped, pairing, reader, s3, streams
 from vaultlab.ingest.ledger import INSERT_LEDGER_ROW
 from vaultlab.ingest.progress import Progress
+from vaultlab.ingest.readahead import ReadAhead
 from vaultlab.ingest.sources import SOURCES
 from vaultlab.warehouse import Warehouse
 
 SEGMENT_LINES = 500_000  # records parsed before a segment is paired and loaded
 SNIFF_BYTES = 1 << 20  # how much of a file format detection reads
+READ_AHEAD = 3  # reader batches (up to 16 MB of text each) read while DuckDB stages (readahead.py)
 
 
 EMPTY = "empty file"
@@ -307,13 +309,15 @@ def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: in
         stream, on_disk = streams.open_hashed(path)
         with stream:
             batches = reader.record_batches(stream, streams.head(path), oversized, max_line_bytes)
-            for batch, nbytes in reader.statement_batches(batches, segment_lines):
-                _stage_batch(cur, batch, stage_sql, params, first=staged == 0)
-                staged += batch.num_rows
-                if staged >= segment_lines:
-                    _load_segment(cur, file_id, result)
-                    staged = 0
-                bar.advance(nbytes, batch.num_rows)
+            # the reader works a batch ahead, in a thread, while DuckDB stages the batch before
+            with ReadAhead(batches, READ_AHEAD) as ahead:
+                for batch, nbytes in reader.statement_batches(iter(ahead), segment_lines):
+                    _stage_batch(cur, batch, stage_sql, params, first=staged == 0)
+                    staged += batch.num_rows
+                    if staged >= segment_lines:
+                        _load_segment(cur, file_id, result)
+                        staged = 0
+                    bar.advance(nbytes, batch.num_rows)
         if staged:
             _load_segment(cur, file_id, result)
     finally:
