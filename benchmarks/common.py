@@ -35,7 +35,7 @@ import duckdb
 log, db, columns = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 for f in db.parent.glob(db.name + "*"):
     f.unlink()
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 con = duckdb.connect(str(db))
 con.execute("create table t as select * from read_json(?, format='newline_delimited', columns=" + columns + ")", [log])
 rows = con.execute("select count(*) from t").fetchall()[0][0]
@@ -43,7 +43,7 @@ con.close()
 seconds = time.perf_counter() - start
 for f in db.parent.glob(db.name + "*"):
     f.unlink()
-print(json.dumps({"rows": rows, "seconds": seconds,
+print(json.dumps({"rows": rows, "seconds": seconds, "cpu": time.process_time() - cpu,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -62,10 +62,10 @@ def ensure_log(lines: int, work: Path = WORK) -> Path:
     return log
 
 
-def baseline(log: Path, work: Path = WORK) -> dict:
+def baseline(log: Path, work: Path = WORK, columns: str = VAULT_COLUMNS) -> dict:
     """Bare DuckDB over the same file, in a fresh process: `read_json` with explicit columns for the
     fields vaultlab reads, into a table of a DuckDB file. {"rows", "seconds", "peak_rss_mb"}."""
-    out = subprocess.run([sys.executable, "-c", BASELINE, str(log), str(work / "baseline.duckdb"), VAULT_COLUMNS],
+    out = subprocess.run([sys.executable, "-c", BASELINE, str(log), str(work / "baseline.duckdb"), columns],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
