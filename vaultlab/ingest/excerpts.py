@@ -53,7 +53,7 @@ def _decoded(piece: str) -> str | None:
 
 def quarantine_staged(cur) -> None:
     """Move the staged records that failed a check into `quarantine`, their excerpts redacted here."""
-    bad = cur.execute("select file_id, line, reason, excerpt from stage where reason is not null").fetchall()
+    bad = cur.execute("select file_id, line, reason, excerpt from vl_stage where reason is not null").fetchall()
     if bad:
         cur.executemany("insert into quarantine values (?, ?, ?, ?)",
                         [(f, n, why, redact_excerpt(raw) if raw is not None else None) for f, n, why, raw in bad])

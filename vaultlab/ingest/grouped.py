@@ -48,7 +48,7 @@ _POSITION = "file_id::bigint * 10000000000 + line"  # orders records across the 
 SELECT_SKIPPED_IN_GROUP = f"""
 create or replace temp table skipped as
 with firsts as (
-    select rec_hash, min({_POSITION}) as first_at from stage where reason is null group by rec_hash
+    select rec_hash, min({_POSITION}) as first_at from vl_stage where reason is null group by rec_hash
 ),
 known as (
     select request_hash as h from event_store
@@ -59,7 +59,7 @@ known as (
     where response_hash is not null and ts between $ts_min::timestamptz - interval 1 day
                                                and $ts_max::timestamptz + interval 1 day
 )
-select distinct s.file_id, s.line from stage s join firsts f using (rec_hash)
+select distinct s.file_id, s.line from vl_stage s join firsts f using (rec_hash)
 where s.reason is null and ({_POSITION.replace('file_id', 's.file_id').replace('line', 's.line')} > f.first_at
                             or s.rec_hash in (select h from known))
 """
@@ -69,7 +69,7 @@ _COMPUTED = {"request_hash": "rec_hash", "response_hash": "null", "has_request":
 INSERT_GROUP_EVENTS = (f"insert into event_store ({', '.join(EVENT_COLUMNS)}) "
                  + UNIQUE_EVENT_IDS.format(events="(select " + ", ".join(
                      f"{_COMPUTED.get(c, c)} as {c}" for c in EVENT_COLUMNS)
-                     + " from stage s where reason is null and not exists "
+                     + " from vl_stage s where reason is null and not exists "
                        "(select 1 from skipped k where k.file_id = s.file_id and k.line = s.line))"))
 
 COUNT_PER_FILE = """
@@ -78,7 +78,7 @@ select s.file_id,
        count(*) filter (where part = 0 and reason is not null) as bad,
        count(*) filter (where part = 0 and reason is null and k.file_id is null) as fresh,
        count(*) filter (where reason is null and k.file_id is null) as created
-from stage s left join skipped k on k.file_id = s.file_id and k.line = s.line
+from vl_stage s left join skipped k on k.file_id = s.file_id and k.line = s.line
 group by s.file_id
 """
 
@@ -240,7 +240,7 @@ def load_group(cur, entries: list[tuple], results: dict, *, max_line_bytes: int,
         names = [c.strip() for c in LEDGER_COLUMNS.split(",") if c.strip() != "finished_at"]
         rows = pa.table({name: [row[i] for row in ledger] for i, name in enumerate(names)})  # noqa: F841 (scanned)
         cur.execute("insert into ingest_files by name select *, now() as finished_at from rows")
-    cur.execute("drop table if exists stage; drop table if exists skipped")
+    cur.execute("drop table if exists vl_stage; drop table if exists skipped")
 
 
 class _Stager:
@@ -278,7 +278,7 @@ class _Stager:
         span = str(self.LINE_SPAN)
         sql = ("select * replace (line % " + span + " as line), (line // " + span + ")::integer as file_id from ("
                + SOURCES[self.fmt].RECORDS_SQL + ")")
-        verb = "insert into stage " if self.created else "create or replace temp table stage as "
+        verb = "insert into vl_stage " if self.created else "create or replace temp table vl_stage as "
         self.cur.execute(verb + sql, {"max_line_bytes": self.max_line_bytes})
         self.created, self.tables, self.file_ids, self.rows = True, [], [], 0
         del batch, table
@@ -296,7 +296,7 @@ def _load_paired_stage(cur, first_file_id: int) -> dict[int, tuple]:
 def _load_stage(cur) -> dict[int, tuple]:
     """Quarantine, skip duplicates, insert events; (records, bad, fresh, created, 0, 0) per file_id."""
     excerpts.quarantine_staged(cur)
-    ts_min, ts_max = cur.execute("select min(ts), max(ts) from stage where reason is null").fetchall()[0]
+    ts_min, ts_max = cur.execute("select min(ts), max(ts) from vl_stage where reason is null").fetchall()[0]
     cur.execute(SELECT_SKIPPED_IN_GROUP, {"ts_min": ts_min, "ts_max": ts_max})
     counts = {row[0]: (*row[1:], 0, 0) for row in cur.execute(COUNT_PER_FILE).fetchall()}
     cur.execute(INSERT_GROUP_EVENTS)

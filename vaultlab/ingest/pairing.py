@@ -50,7 +50,7 @@ def _merge(column: str) -> str:
 # lone halves pulled back from the warehouse (they carry an older file_id, never in `skipped`).
 _FRESH = """
 fresh as (
-    select * from stage s
+    select * from vl_stage s
     where reason is null and not exists (select 1 from skipped k where k.file_id = s.file_id and k.line = s.line)
 )
 """
@@ -66,7 +66,7 @@ POSITION = "(file_id::bigint * 10000000000 + line)"
 SELECT_SKIPPED = f"""
 create or replace temp table skipped as
 with repeated as (
-    select rec_hash, min({POSITION}) as first_at from stage where reason is null
+    select rec_hash, min({POSITION}) as first_at from vl_stage where reason is null
     group by rec_hash having count(*) > 1
 ),
 known as (
@@ -74,9 +74,9 @@ known as (
                    union all select response_hash, ts, request_id from event_store)
     where h is not null and (ts between $ts_min::timestamptz - interval 1 day
                                     and $ts_max::timestamptz + interval 1 day
-                             or request_id in (select request_id from stage where request_id is not null))
+                             or request_id in (select request_id from vl_stage where request_id is not null))
 )
-select distinct file_id, line from stage s
+select distinct file_id, line from vl_stage s
 where reason is null
   and (rec_hash in (select h from known)
        or exists (select 1 from repeated d
@@ -90,7 +90,7 @@ where not (has_request and has_response)
   and request_id in (with {_FRESH} select request_id from fresh where request_id is not null)
 """
 PULL_LONE_HALVES = f"""
-insert into stage by name
+insert into vl_stage by name
 select {', '.join(RECORD_COLUMNS)},
        coalesce(request_hash, response_hash) as rec_hash,
        case when has_request then 'request' else 'response' end as kind
@@ -157,7 +157,7 @@ INSERT_EVENTS = {(repeated, clashes): f"insert into event_store ({', '.join(EVEN
 COUNT_STAGED = """
 select file_id, count(*) filter (where part = 0), count(reason) filter (where part = 0),
        min(ts) filter (where reason is null), max(ts) filter (where reason is null)
-from stage group by file_id
+from vl_stage group by file_id
 """
 # per file: records loaded, plain values, plain accessors
 COUNT_FRESH = f"""
