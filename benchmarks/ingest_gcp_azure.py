@@ -145,7 +145,7 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}")
-    table, rows = [], []
+    table, rows, folders = [], [], {}
     for source in args.sources:
         layout = args.azure_layout if source == "azure" else "lines"
         folder = ensure(source, args.records, args.work, layout)
@@ -167,15 +167,12 @@ def main() -> None:
                      note=f"{args.records / ours['seconds']:,.0f} records/s, ratio {ratio:.2f}")]
         if args.select_star:
             star = run("star", source, layout, folder, args.records, args.work)
-            table.append((f"  old select-* baseline (sample_size=-1)", star["seconds"], ours["seconds"],
+            table.append(("  old select-* baseline (sample_size=-1)", star["seconds"], ours["seconds"],
                           args.records / ours["seconds"], star["seconds"] / ours["seconds"], None,
                           star["peak_rss_mb"]))
             rows.append(row(f"{source}: read_json select * (old baseline)", size, star["seconds"],
                             peak_rss_mb=star["peak_rss_mb"]))
-        if args.profile:
-            from profile_gcp_azure import profile
-
-            profile(source, folder, args.work)
+        folders[source] = folder
     head = ("source", "baseline", "vaultlab", "records/s", "ratio", "vaultlab peak RSS", "baseline peak RSS")
     cells = [head] + [(name, f"{b:.2f} s", f"{v:.2f} s", f"{rps:,.0f}", f"{r:.2f}",
                        f"{rss:.0f} MB" if rss else "", f"{brss:.0f} MB")
@@ -186,6 +183,11 @@ def main() -> None:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths)) + " |")
     print(f"(target: ratio >= 0.5; load average {machine()['load_average']})")
     print(f"results: {write_results('ingest_gcp_azure', rows, args.work)}")
+    if args.profile:  # after every measured run: a child inherits this process's peak RSS
+        from profile_gcp_azure import profile
+
+        for source, folder in folders.items():
+            profile(source, folder, args.work)
 
 
 if __name__ == "__main__":
