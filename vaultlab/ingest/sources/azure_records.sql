@@ -113,19 +113,24 @@ classified as (
             else 'unknown'
         end as actor_type
     from identity
+),
+-- the record's identity, computed once: rec_hash and event_id each computing it cost a second
+-- extraction and canonical form of `properties` (~25% of this query's CPU)
+hashed as (
+    select *,
+        case when reason is null then vl_record_hash((e.time, e.resourceId, e.operationName, e.category, e.resultType, e.resultSignature,
+            e.resultDescription, e.callerIpAddress, e.location, vl_canonical_json(e.identity.claim),
+            vl_canonical_json(json_extract(txt, '$.properties')))) end as rec_hash
+    from classified
 )
 select
     line, reason,
     -- a bad record's first bytes: excerpts.redact_excerpt keeps its shape and field names, no value
     case when reason is not null then raw[1:4096] end as excerpt,
-    case when reason is null then vl_record_hash((e.time, e.resourceId, e.operationName, e.category, e.resultType, e.resultSignature,
-        e.resultDescription, e.callerIpAddress, e.location, vl_canonical_json(e.identity.claim),
-        vl_canonical_json(json_extract(txt, '$.properties')))) end as rec_hash,
+    rec_hash,
     'request' as kind, 0 as part,
     -- AuditEvent records carry no unique id: the record's own canonical JSON stands for one
-    case when reason is null then lpad(lower(hex(vl_record_hash((e.time, e.resourceId, e.operationName, e.category, e.resultType, e.resultSignature,
-        e.resultDescription, e.callerIpAddress, e.location, vl_canonical_json(e.identity.claim),
-        vl_canonical_json(json_extract(txt, '$.properties')))))), 32, '0') end as event_id,
+    case when reason is null then lpad(lower(hex(rec_hash)), 32, '0') end as event_id,
     'azure' as source,
     vl_timestamp(e.time) as ts,
     coalesce(upn, case when actor_type = 'human' then unique_name end, oid, appid) as actor,
@@ -156,4 +161,4 @@ select
     split_part(uri, '?', 1) as path,
     lower(nullif(regexp_extract(e.resourceId, '/subscriptions/([^/]+)', 1, 'i'), '')) as account,
     nullif(e.location, '') as region
-from classified
+from hashed
