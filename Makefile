@@ -36,6 +36,7 @@ bench: $(BIN)/.installed
 	rm -f benchmarks/work/results-*.json
 	-$(BIN)/python benchmarks/ingest.py $(BENCH_SIZES)
 	-$(BIN)/python benchmarks/ingest_cloudtrail.py $(if $(BIG),,--records 200000)
+	-$(BIN)/python benchmarks/ingest_gcp_azure.py --records 200000
 	-$(BIN)/python benchmarks/ingest_floor.py
 	-$(BIN)/python benchmarks/analytics.py $(if $(BIG),--lines 1000000 10000000,--lines 1000000)
 	-$(BIN)/python benchmarks/report.py --profile

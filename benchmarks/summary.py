@@ -19,7 +19,7 @@ sys.path.insert(0, str(HERE))
 
 from common import WORK, machine  # noqa: E402  (same folder)
 
-EXPECTED = ("ingest", "ingest_cloudtrail", "ingest_floor", "analytics", "report")
+EXPECTED = ("ingest", "ingest_cloudtrail", "ingest_gcp_azure", "ingest_floor", "analytics", "report")
 COLUMNS = ("benchmark", "case", "size", "seconds", "x baseline", "target", "met", "peak RSS")
 
 
