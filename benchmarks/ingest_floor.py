@@ -15,7 +15,7 @@ file and adds one step to the row above it; the ratio is bare / that row (>= 0.5
 * sha256      the file's SHA-256 alone (the ledger's digest: a file loaded before is skipped by it);
 * reader      bytes to numbered lines, as Arrow batches, SHA-256 included (vaultlab/ingest/reader.py);
 * parse       + the one `json_transform` of each record (the schema of vault_records.sql), its time, type
-              and request id kept in a temp table;
+              and request id kept in a table (a never-committed table of the file, as ingest stages);
 * checks      + each record's quarantine reason (invalid UTF-8, not JSON, no type, bad time, ...);
 * identity    + the record's layout-independent identity (duplicates across files and re-shipped logs);
 * staging     + every event column (actor, category, resource, HMACs and keys of the data, ...);
@@ -80,7 +80,7 @@ else:
             for batch, _ in reader.statement_batches(batches, 500_000):
                 rows += batch.num_rows
                 if sql:
-                    verb = "insert into stage " if rows > batch.num_rows else "create temp table stage as "
+                    verb = "insert into vl_stage " if rows > batch.num_rows else "create table main.vl_stage as "
                     cur.execute(verb + sql, {"max_line_bytes": reader.MAX_LINE_BYTES} if "$max" in sql else {})
 print(json.dumps({"rows": rows, "seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
