@@ -30,3 +30,15 @@ def test_segments_leave_no_spill_behind_and_no_stage_table(tmp_path, monkeypatch
     # the second segment and 183 MB after the third, with the stage in the warehouse file 42 and 52
     assert max(spilled) < 100 * 10 ** 6, spilled
     assert tables == []
+
+
+def test_the_text_size_that_picks_the_stage_reads_a_gzip_trailer(tmp_path):
+    import gzip
+
+    plain = tmp_path / "a.log"
+    plain.write_bytes(b'{"type":"request"}\n' * 50_000)
+    packed = tmp_path / "a.log.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert load._text_bytes(plain, plain.stat().st_size) == 950_000
+    # the trailer's inflated size, not the few KB on disk: such a file may hold many segments
+    assert load._text_bytes(packed, packed.stat().st_size) == 950_000
