@@ -55,3 +55,27 @@ def test_an_error_of_the_consumer_stops_the_thread_too():
                     raise KeyboardInterrupt
     assert closed.is_set()
     assert not any(t.name == "vaultlab-read-ahead" for t in threading.enumerate())
+
+
+def test_a_second_ctrl_c_while_stopping_still_stops_the_thread_first(monkeypatch):
+    import queue as queue_module
+
+    closed = threading.Event()
+    real_get = queue_module.Queue.get
+    calls = {"n": 0}
+
+    def get_interrupted_once_while_draining(self, *args, **kwargs):
+        if kwargs.get("timeout") is not None and calls["n"] == 0:  # the drain in __exit__ polls with a timeout
+            calls["n"] += 1
+            raise KeyboardInterrupt
+        return real_get(self, *args, **kwargs)
+
+    monkeypatch.setattr(queue_module.Queue, "get", get_interrupted_once_while_draining)
+    with pytest.raises(KeyboardInterrupt):
+        with ReadAhead(_endless(closed), 1) as ahead:
+            for item in ahead:
+                if item == 3:
+                    break
+    assert calls["n"] == 1
+    assert closed.is_set()
+    assert not any(t.name == "vaultlab-read-ahead" for t in threading.enumerate())

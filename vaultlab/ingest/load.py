@@ -295,7 +295,7 @@ def ingest_file(wh: Warehouse, path: Path, fmt: str, *, progress: bool | None = 
 
 def _load(cur, path: Path, fmt: str, file_id: int, size: int, max_line_bytes: int,
           progress: bool | None, result: FileResult) -> tuple[str, int]:
-    """Parse the file batch by batch into `stage`; every SEGMENT_LINES records, load the segment.
+    """Parse the file batch by batch into `vl_stage`; every SEGMENT_LINES records, load the segment.
 
     Segments keep memory flat however large the file: a pair split between two segments is
     joined up like one split between two files. Returns the SHA-256 and size of the bytes read.

@@ -44,12 +44,17 @@ class ReadAhead(Generic[T]):
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
+        interrupted: KeyboardInterrupt | None = None
         while self._thread.is_alive():
             try:  # make room for an item the thread is waiting to put
                 self._queue.get(timeout=_POLL_SECONDS)
             except queue.Empty:
                 pass
+            except KeyboardInterrupt as err:  # a second Ctrl-C: the thread is stopped first all the same
+                interrupted = err
         self._thread.join()
+        if interrupted is not None:
+            raise interrupted
 
     def __iter__(self) -> Iterator[T]:
         while True:
