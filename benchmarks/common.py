@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -46,6 +47,16 @@ for f in db.parent.glob(db.name + "*"):
 print(json.dumps({"rows": rows, "seconds": seconds, "cpu": time.process_time() - cpu,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
+
+
+def parse_schemas(source: str) -> dict[str, dict]:
+    """Each JSON schema `source`'s records SQL hands `json_transform`, by the expression it parses
+    (`txt`: the record itself), read from the SQL so that a benchmark never parses a stale copy."""
+    sys.path.insert(0, str(ROOT))
+    from vaultlab.ingest.sources.records import records_sql
+
+    found = re.finditer(r"json_transform\(([\w.]+),\s*'(\{.*?\})'\)", records_sql(f"{source}_records"), re.S)
+    return {match[1]: json.loads(match[2]) for match in found}
 
 
 def ensure_log(lines: int, work: Path = WORK) -> Path:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,22 +39,20 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from common import WORK, baseline, ensure_log, row, write_results  # noqa: E402  (same folder)
+from common import WORK, baseline, ensure_log, parse_schemas, row, write_results  # noqa: E402  (same folder)
 
 STEPS = ("sha256", "reader", "parse", "checks", "identity", "staging", "ingest")
 
 CHILD = r"""
 import hashlib, json, os, re, resource, sys, time
 from pathlib import Path
-step, root, log, db = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
+step, root, log, db, schema = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), sys.argv[5]
 sys.path.insert(0, root)
 from vaultlab import Warehouse, ingest
 from vaultlab.ingest import reader, streams
 from vaultlab.ingest.sources import SOURCES
-from vaultlab.ingest.sources.records import records_sql
 for f in db.parent.glob(db.name + "*"):
     f.unlink()
-schema = re.search(r"json_transform\(txt, '(.*?)'\)\) end as e", records_sql("vault_records"), re.S).group(1)
 SELECT = {
     "parse": ("select line, e.time, e.type, e.request.id from (select line, try(json_transform(decode(raw), '"
               + schema + "')) as e from batch)"),
@@ -91,10 +88,7 @@ for f in db.parent.glob(db.name + "*"):
 
 def full_schema_columns() -> str:
     """The schema vault_records.sql hands json_transform, as `read_json` columns."""
-    sys.path.insert(0, str(ROOT))
-    from vaultlab.ingest.sources.records import records_sql
-
-    spec = json.loads(re.search(r"json_transform\(txt, '(.*?)'\)\) end as e", records_sql("vault_records"), re.S)[1])
+    spec = parse_schemas("vault")["txt"]
 
     def sql_type(kind) -> str:
         if isinstance(kind, dict):
@@ -105,7 +99,8 @@ def full_schema_columns() -> str:
 
 
 def measure(step: str, log: Path, work: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, step, str(ROOT), str(log), str(work / "floor.duckdb")],
+    schema = json.dumps(parse_schemas("vault")["txt"])
+    out = subprocess.run([sys.executable, "-c", CHILD, step, str(ROOT), str(log), str(work / "floor.duckdb"), schema],
                          capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(f"{step} failed:\n{out.stderr[-3000:]}")

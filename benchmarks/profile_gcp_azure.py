@@ -14,6 +14,7 @@ Two views, in this process:
 from __future__ import annotations
 
 import cProfile
+import json
 import pstats
 import resource
 import sys
@@ -22,23 +23,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# the JSON structure of the fields each source's SQL reads, for the parse alone
-PARSE = {
-    "gcp": """{"insertId": "VARCHAR", "logName": "VARCHAR", "timestamp": "VARCHAR",
-        "resource": {"labels": {"project_id": "VARCHAR"}},
-        "protoPayload": {"@type": "VARCHAR", "serviceName": "VARCHAR", "methodName": "VARCHAR",
-              "resourceName": "VARCHAR", "resourceLocation": {"currentLocations": ["VARCHAR"]},
-              "status": {"code": "VARCHAR", "message": "VARCHAR"},
-              "authenticationInfo": {"principalEmail": "VARCHAR", "principalSubject": "VARCHAR",
-                                     "serviceAccountKeyName": "VARCHAR"},
-              "requestMetadata": {"callerIp": "VARCHAR", "callerSuppliedUserAgent": "VARCHAR",
-                                  "requestAttributes": {"time": "VARCHAR"}},
-              "request": "JSON", "requestJson": "VARCHAR", "response": "JSON", "responseJson": "VARCHAR",
-              "serviceData": "JSON", "servicedata_v1_iam": "JSON"}, "protopayload_auditlog": "JSON"}""",
-    "azure": """{"time": "VARCHAR", "resourceId": "VARCHAR", "operationName": "VARCHAR", "category": "VARCHAR",
-        "resultType": "VARCHAR", "resultSignature": "VARCHAR", "resultDescription": "VARCHAR",
-        "callerIpAddress": "VARCHAR", "location": "VARCHAR", "identity": {"claim": "JSON"}, "properties": "JSON"}""",
-}
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from common import parse_schemas  # noqa: E402  (same folder)
+
+
+def parse_alone_schema(source: str) -> str:
+    """The fields the source's SQL reads, as one `json_transform` schema, taken from that SQL: for GCP
+    the entry's own fields with the AuditLog payload's inside `protoPayload` (the SQL parses the
+    payload a second time, from `protoPayload` or a BigQuery sink's `protopayload_auditlog`)."""
+    schemas = parse_schemas(source)
+    record = schemas["txt"]
+    if source == "gcp":
+        record["protoPayload"] = {**record["protoPayload"], **schemas["payload"]}
+        record["protopayload_auditlog"] = "JSON"
+    return json.dumps(record)
+
 
 STAGES = {  # function name -> what it is
     "_settle": "discovery: sniffing each file's head",
@@ -100,7 +101,7 @@ def _sql_alone(source: str, folder: Path, db: Path) -> None:
     unhashed = _replace_calls(full, "md5_number(", "null::uhugeint")  # rec_hash and hashed event ids NULL
     params = {"max_line_bytes": reader.MAX_LINE_BYTES}
     runs = [("parse alone: json_transform of the fields read",
-             f"select line, try(json_transform(decode(raw), '{PARSE[source]}')) as e from batch", {}),
+             f"select line, try(json_transform(decode(raw), '{parse_alone_schema(source)}')) as e from batch", {}),
             ("records SQL (as ingest stages it)", full, params),
             ("records SQL without the identity hash (md5 of the fields)", unhashed, params)]
     print(f"  {source} SQL alone over {batch.num_rows:,} records in memory (create temp table as ...):")
